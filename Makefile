@@ -1,0 +1,30 @@
+# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite.
+# Both create .venv on first use with $(PYTHON) (3.8-3.11).
+PYTHON ?= python3.11
+VENV ?= .venv
+EXTRAS ?= cpu,test,notebook
+BIN := $(VENV)/bin
+
+.PHONY: all demo test lint clean
+
+all: test
+
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.8-3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@$(PYTHON) d2l_rnn/_compat.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	@touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/python -m d2l_rnn.demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

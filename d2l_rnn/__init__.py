@@ -1,0 +1,26 @@
+"""d2l_rnn: chapter 6.6 of *Dive into Deep Learning* (MXNet/Gluon) as a library.
+
+``import d2l_rnn as d2l`` gives the helpers the book's RNN chapters call:
+the *Time Machine* loader, the two minibatch samplers, :class:`RNNModel`,
+gradient clipping, prediction, the training function and device helpers.
+"""
+
+from ._compat import import_mxnet as _import_mxnet
+
+_import_mxnet()  # fail early with an install hint rather than deep inside
+
+from .data import load_data_time_machine  # noqa: E402
+from .devices import try_all_gpus, try_gpu  # noqa: E402
+from .model import RNNModel  # noqa: E402
+from .prediction import predict_rnn_gluon  # noqa: E402
+from .samplers import data_iter_consecutive, data_iter_random  # noqa: E402
+from .seeding import set_seed  # noqa: E402
+from .training import grad_clipping, train_and_predict_rnn_gluon  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load_data_time_machine", "data_iter_random", "data_iter_consecutive",
+    "RNNModel", "grad_clipping", "predict_rnn_gluon",
+    "train_and_predict_rnn_gluon", "try_gpu", "try_all_gpus", "set_seed",
+]

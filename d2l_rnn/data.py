@@ -1,0 +1,172 @@
+"""The *Time Machine* corpus: find it, fetch it if need be, and encode it.
+
+The text ships with the package, so the usual path never touches the network.
+It is looked for, in order: the ``data_dir`` the caller names; the copy inside
+an installed wheel (``d2l_rnn/_data``); the ``data/`` folder of a source
+checkout; the user cache directory. Only when none has it is the book's
+mirror downloaded, checked against a known SHA-1 and written atomically, so
+an interrupted or corrupt download can never replace a good file.
+"""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from ._checks import check_positive_int
+
+__all__ = [
+    "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "cache_dir",
+    "find_time_machine", "download_time_machine", "read_time_machine",
+    "build_vocab", "load_data_time_machine",
+]
+
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
+DATA_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
+FILE_NAME = "timemachine.txt"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class ChecksumError(OSError):
+    """A downloaded file does not have the expected SHA-1."""
+
+
+def cache_dir():
+    """Return the directory downloads go to.
+
+    ``$D2L_RNN_CACHE`` wins, then ``$XDG_CACHE_HOME/d2l_rnn``, then
+    ``~/.cache/d2l_rnn``.
+    """
+    if os.environ.get("D2L_RNN_CACHE"):
+        return Path(os.environ["D2L_RNN_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "d2l_rnn"
+
+
+def _candidates(data_dir):
+    if data_dir is not None:
+        return [Path(data_dir) / FILE_NAME]
+    return [_PACKAGE_DIR / "_data" / FILE_NAME,          # installed wheel
+            _PACKAGE_DIR.parent / "data" / FILE_NAME,    # source checkout
+            cache_dir() / FILE_NAME]
+
+
+def find_time_machine(data_dir=None):
+    """Return the path of a local copy of the text, or None if there is none."""
+    for path in _candidates(data_dir):
+        if path.is_file():
+            return path
+    return None
+
+
+def _sha1(data):
+    return hashlib.sha1(data).hexdigest()
+
+
+def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
+                          timeout=30):
+    """Download the text into ``data_dir`` (default: :func:`cache_dir`).
+
+    The bytes are checked against ``sha1`` before anything is written, and
+    written to a temporary file in the target directory that is then renamed
+    over the target, so readers only ever see a complete, verified file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of the verified file.
+
+    Raises
+    ------
+    ChecksumError
+        If the downloaded bytes have another SHA-1 (both hashes are named).
+    OSError
+        If the server cannot be reached or answers with an HTTP error.
+    """
+    import requests
+
+    target_dir = Path(data_dir) if data_dir is not None else cache_dir()
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+    except requests.RequestException as err:
+        raise OSError(
+            "could not download %s (%s); copy %s into %s by hand, or pass "
+            "data_dir= to a folder that has it" % (url, err, FILE_NAME, target_dir)
+        ) from err
+    got = _sha1(response.content)
+    if got != sha1:
+        raise ChecksumError(
+            "download from %s has SHA-1 %s, expected %s; nothing was written"
+            % (url, got, sha1))
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / FILE_NAME
+    fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".%s." % FILE_NAME)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(response.content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return target
+
+
+def read_time_machine(data_dir=None, url=DATA_URL):
+    """Return the whole text as a string, downloading it only if no copy exists."""
+    path = find_time_machine(data_dir)
+    if path is None:
+        path = download_time_machine(data_dir, url=url)
+    return path.read_text(encoding="utf-8")
+
+
+def build_vocab(text):
+    """Return ``(char_to_idx, idx_to_char)`` with characters in sorted order.
+
+    Sorting (rather than iterating a ``set``, whose order depends on
+    ``PYTHONHASHSEED``) gives each character the same id in every process,
+    which saved parameters rely on.
+    """
+    idx_to_char = sorted(set(text))
+    char_to_idx = {char: i for i, char in enumerate(idx_to_char)}
+    return char_to_idx, idx_to_char
+
+
+def load_data_time_machine(data_dir=None, num_chars=10000, *, url=DATA_URL):
+    """Load the first ``num_chars`` characters of *The Time Machine*, encoded.
+
+    Line breaks become spaces and letters are lower-cased, as in the book.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Folder holding ``timemachine.txt`` (downloaded into it if absent).
+        By default the copy shipped with the package is used.
+    num_chars : int or None
+        How many characters to keep; None keeps the whole book (178,979).
+    url : str
+        Where to download from when no local copy exists.
+
+    Returns
+    -------
+    corpus_indices : list of int
+        The text as vocabulary ids, ``len == num_chars``.
+    char_to_idx : dict
+        Character to id.
+    idx_to_char : list of str
+        Id to character (sorted).
+    vocab_size : int
+        ``len(idx_to_char)``; 43 for the default ``num_chars``.
+    """
+    if num_chars is not None:
+        check_positive_int("num_chars", num_chars)
+    text = read_time_machine(data_dir, url=url)
+    text = text.replace("\n", " ").replace("\r", " ").lower()
+    if num_chars is not None:
+        text = text[:num_chars]
+    char_to_idx, idx_to_char = build_vocab(text)
+    corpus_indices = [char_to_idx[char] for char in text]
+    return corpus_indices, char_to_idx, idx_to_char, len(idx_to_char)

@@ -1,0 +1,109 @@
+"""Minibatch samplers over an encoded corpus (the book's two ways to cut it).
+
+Both yield ``(X, Y)`` pairs of shape ``(batch_size, num_steps)`` where ``Y``
+is ``X`` shifted one character ahead. Each epoch begins at a random offset in
+``[0, num_steps)`` so that successive epochs see different cuts of the text.
+
+* :func:`data_iter_random` takes non-overlapping slices in random order; the
+  hidden state must be reset for every batch.
+* :func:`data_iter_consecutive` lays the corpus out as ``batch_size`` parallel
+  streams; row ``r`` of batch ``i + 1`` continues where row ``r`` of batch
+  ``i`` stopped, so the hidden state can be carried from batch to batch.
+
+An epoch's indices are built in NumPy and copied to the device once, not
+batch by batch: each copy is a host-to-device transfer the engine must wait
+for.
+"""
+
+import random
+
+import numpy as np
+
+from ._checks import check_positive_int
+from ._compat import import_mxnet
+
+__all__ = ["data_iter_random", "data_iter_consecutive",
+           "min_corpus_length"]
+
+
+def min_corpus_length(batch_size, num_steps, sampler="consecutive"):
+    """Shortest corpus that gives at least one batch for every offset."""
+    if sampler == "random":
+        # (len - offset - 1) // num_steps >= batch_size with offset = num_steps - 1
+        return (batch_size + 1) * num_steps
+    if sampler == "consecutive":
+        # (len - offset) // batch_size >= num_steps + 1 with offset = num_steps - 1
+        return batch_size * (num_steps + 1) + num_steps - 1
+    raise ValueError("sampler must be 'random' or 'consecutive', got %r"
+                     % (sampler,))
+
+
+def _checked_corpus(corpus_indices, batch_size, num_steps, sampler):
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("num_steps", num_steps)
+    corpus = np.asarray(corpus_indices, dtype=np.float32).reshape(-1)
+    needed = min_corpus_length(batch_size, num_steps, sampler)
+    if len(corpus) < needed:
+        raise ValueError(
+            "corpus of %d characters is too short for batch_size=%d, "
+            "num_steps=%d: the %s sampler needs at least %d; use more text "
+            "or smaller sizes" % (len(corpus), batch_size, num_steps, sampler,
+                                  needed))
+    return corpus
+
+
+def _on_device(batches, ctx):
+    # One transfer for the epoch; slicing on the device is asynchronous.
+    nd = import_mxnet().nd
+    ctx = ctx if ctx is not None else import_mxnet().cpu()
+    return nd.array(batches, ctx=ctx, dtype=np.float32)
+
+
+def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None):
+    """Yield shuffled, non-overlapping ``(X, Y)`` minibatches.
+
+    Parameters
+    ----------
+    corpus_indices : sequence of int
+        The encoded text.
+    batch_size, num_steps : int
+        Batch shape ``(batch_size, num_steps)``.
+    ctx : mxnet.Context, optional
+        Device of the yielded arrays (default CPU).
+
+    Yields
+    ------
+    X, Y : NDArray, shape ``(batch_size, num_steps)``, float32
+        Inputs and next-character targets.
+    """
+    corpus = _checked_corpus(corpus_indices, batch_size, num_steps, "random")
+    corpus = corpus[random.randint(0, num_steps - 1):]
+    # The target of the last input character must exist, hence the "- 1".
+    num_examples = (len(corpus) - 1) // num_steps
+    num_batches = num_examples // batch_size
+    starts = [i * num_steps for i in range(num_examples)]
+    random.shuffle(starts)
+    starts = np.array(starts[:num_batches * batch_size])
+    offsets = starts[:, None] + np.arange(num_steps + 1)
+    windows = corpus[offsets].reshape(num_batches, batch_size, num_steps + 1)
+    windows = _on_device(windows, ctx)
+    for i in range(num_batches):
+        yield windows[i, :, :-1], windows[i, :, 1:]
+
+
+def data_iter_consecutive(corpus_indices, batch_size, num_steps, ctx=None):
+    """Yield ``(X, Y)`` minibatches whose rows continue across batches.
+
+    Parameters and yielded arrays are as in :func:`data_iter_random`.
+    """
+    corpus = _checked_corpus(corpus_indices, batch_size, num_steps,
+                             "consecutive")
+    corpus = corpus[random.randint(0, num_steps - 1):]
+    batch_len = len(corpus) // batch_size
+    streams = corpus[:batch_size * batch_len].reshape(batch_size, batch_len)
+    num_batches = (batch_len - 1) // num_steps
+    streams = _on_device(streams[:, :num_batches * num_steps + 1], ctx)
+    for i in range(num_batches):
+        start = i * num_steps
+        yield (streams[:, start:start + num_steps],
+               streams[:, start + 1:start + num_steps + 1])

@@ -1,0 +1,170 @@
+"""Training: gradient clipping, one epoch, and the chapter's training function.
+
+The loop keeps MXNet's asynchronous engine busy: the loss is summed on the
+device and the clipping scale is computed on the device, so Python never
+waits for a result inside an epoch. The one host sync per epoch reads the
+summed loss (and is where a NaN is noticed).
+"""
+
+import math
+import time
+
+from ._checks import check_positive_int, check_prefix
+from ._compat import import_mxnet
+from .prediction import predict_rnn_gluon
+from .samplers import data_iter_consecutive, data_iter_random
+
+__all__ = ["grad_clipping", "perplexity", "make_trainer", "train_epoch",
+           "train_and_predict_rnn_gluon"]
+
+
+def _grad(param):
+    # Accept NDArrays with an attached gradient (the book passes p.data())
+    # as well as gluon Parameters, whose grad() is a method.
+    grad = param.grad
+    return grad() if callable(grad) else grad
+
+
+def grad_clipping(params, theta, ctx):
+    """Rescale the gradients of ``params`` so their global L2 norm is <= theta.
+
+    Parameters
+    ----------
+    params : list of NDArray
+        Arrays with attached gradients (``[p.data() for p in ...]``).
+    theta : float
+        Largest allowed norm.
+    ctx : mxnet.Context
+        Device of the gradients (kept for the book's signature).
+
+    Returns
+    -------
+    NDArray, shape ``(1,)``
+        The global norm before clipping, left on the device: reading it
+        (``.asscalar()``) is a host sync the training loop avoids.
+    """
+    nd = import_mxnet().nd
+    grads = [_grad(p) for p in params]
+    norm = nd.sqrt(nd.add_n(*[(g * g).sum() for g in grads]))
+    # min(1, theta / norm) on the device: no branch on a host value, so no
+    # sync. A zero norm gives theta / 0 = inf and a scale of 1.
+    scale = nd.minimum(theta / norm, 1.0)
+    for g in grads:
+        nd.broadcast_mul(g, scale, out=g)
+    return norm
+
+
+def perplexity(mean_loss):
+    """``exp(mean_loss)``, or ``inf`` where that overflows a float."""
+    try:
+        return math.exp(mean_loss)
+    except OverflowError:
+        return math.inf
+
+
+def make_trainer(model, lr):
+    """Plain SGD as in the chapter: no momentum, no weight decay."""
+    gluon = import_mxnet().gluon
+    return gluon.Trainer(model.collect_params(), "sgd",
+                         {"learning_rate": lr, "momentum": 0, "wd": 0})
+
+
+def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
+                clipping_theta, ctx, is_random_iter=False):
+    """Train ``model`` for one pass over the corpus; return the mean loss.
+
+    With consecutive sampling the hidden state is carried from batch to
+    batch (detached); with random sampling it is reset for every batch.
+
+    Returns
+    -------
+    float
+        Mean cross-entropy per predicted character (nats); its exponential
+        is the perplexity.
+    """
+    mx = import_mxnet()
+    loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    sampler = data_iter_random if is_random_iter else data_iter_consecutive
+    l_sum, n, state, params = mx.nd.zeros((1,), ctx=ctx), 0, None, None
+    for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx):
+        if is_random_iter or state is None:
+            state = model.begin_state(batch_size=batch_size, ctx=ctx)
+        else:
+            # Truncated BPTT: the state keeps its value but must not link
+            # this batch's graph to the previous ones. detach() returns a
+            # new array, so the result has to be assigned.
+            state = [s.detach() for s in state]
+        with mx.autograd.record():
+            output, state = model(X, state)
+            y = Y.T.reshape((-1,))
+            l = loss(output, y).mean()
+        l.backward()
+        if params is None:  # after the first forward: shapes may be deferred
+            params = [p.data(ctx) for p in model.collect_params().values()]
+        grad_clipping(params, clipping_theta, ctx)
+        # The loss is already a mean, so the gradient needs no rescaling.
+        trainer.step(1)
+        l_sum += l * y.size
+        n += y.size
+    return l_sum.asscalar() / n
+
+
+def _check_finite(mean_loss, epoch, lr):
+    if not math.isfinite(mean_loss):
+        raise FloatingPointError(
+            "training diverged: the loss became %s in epoch %d; try a smaller "
+            "learning rate than lr=%g (or a smaller clipping_theta)"
+            % (mean_loss, epoch, lr))
+
+
+def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
+                                corpus_indices, idx_to_char, char_to_idx,
+                                num_epochs, num_steps, lr, clipping_theta,
+                                batch_size, pred_period, pred_len, prefixes):
+    """Train ``model`` as in the chapter and print its progress.
+
+    Parameters are the chapter's: the model is (re)initialised with
+    ``Normal(0.01)``, trained with SGD at learning rate ``lr`` on
+    consecutive minibatches of shape ``(batch_size, num_steps)`` with the
+    gradient norm clipped to ``clipping_theta``. Every ``pred_period``
+    epochs it prints ``epoch E, perplexity P, time T sec`` and, for each
+    prefix, `` - `` and ``pred_len`` generated characters.
+
+    Returns
+    -------
+    list of float
+        The perplexity of every epoch (``num_epochs`` values).
+
+    Raises
+    ------
+    ValueError
+        For non-positive sizes, a corpus too short for one batch, or a
+        prefix the vocabulary cannot encode (checked before training).
+    FloatingPointError
+        If the loss becomes NaN or infinite.
+    """
+    mx = import_mxnet()
+    for name, value in [("num_epochs", num_epochs), ("num_steps", num_steps),
+                        ("batch_size", batch_size), ("pred_period", pred_period),
+                        ("vocab_size", vocab_size)]:
+        check_positive_int(name, value)
+    for prefix in prefixes:  # fail before training, not after it
+        check_prefix(prefix, char_to_idx)
+    model.initialize(ctx=ctx, force_reinit=True, init=mx.init.Normal(0.01))
+    model.hybridize(static_alloc=True)
+    trainer = make_trainer(model, lr)
+    history = []
+    for epoch in range(1, num_epochs + 1):
+        start = time.time()
+        mean_loss = train_epoch(model, trainer, corpus_indices, batch_size,
+                                num_steps, clipping_theta, ctx)
+        _check_finite(mean_loss, epoch, lr)
+        history.append(perplexity(mean_loss))
+        if epoch % pred_period == 0:
+            print('epoch %d, perplexity %f, time %.2f sec'
+                  % (epoch, history[-1], time.time() - start))
+            for prefix in prefixes:
+                print(' -', predict_rnn_gluon(prefix, pred_len, model,
+                                              vocab_size, ctx, idx_to_char,
+                                              char_to_idx))
+    return history

@@ -1,0 +1,48 @@
+"""Shared fixtures: a printed seed, the CPU context, the chapter's corpus."""
+
+import os
+import random
+
+import pytest
+
+import d2l_rnn
+
+
+def pytest_collection_modifyitems(config, items):
+    # GPU tests need a device that works; elsewhere they are skipped, not failed.
+    if any(item.get_closest_marker("gpu") for item in items):
+        import mxnet as mx
+        if d2l_rnn.try_gpu() == mx.cpu():
+            skip = pytest.mark.skip(reason="no working GPU")
+            for item in items:
+                if item.get_closest_marker("gpu"):
+                    item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def seed(request):
+    """Seed every generator; print the seed so a failure can be repeated.
+
+    Set D2L_RNN_TEST_SEED to run with another seed.
+    """
+    value = int(os.environ.get("D2L_RNN_TEST_SEED", "0"))
+    print("\n[seed] %s: D2L_RNN_TEST_SEED=%d" % (request.node.nodeid, value))
+    d2l_rnn.set_seed(value)
+    return value
+
+
+@pytest.fixture
+def ctx():
+    import mxnet as mx
+    return mx.cpu()
+
+
+@pytest.fixture(scope="session")
+def time_machine():
+    """``(corpus_indices, char_to_idx, idx_to_char, vocab_size)`` for 10,000 chars."""
+    return d2l_rnn.load_data_time_machine()
+
+
+@pytest.fixture
+def rng(seed):
+    return random.Random(seed)

@@ -1,0 +1,68 @@
+"""Import-time checks, devices, and the wheel working outside the checkout."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import mxnet as mx
+import pytest
+
+import d2l_rnn
+from d2l_rnn import _compat
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_missing_mxnet_names_the_extra():
+    code = "import sys; sys.modules['mxnet'] = None; import d2l_rnn"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and "d2l_rnn[cpu]" in result.stderr
+
+
+@pytest.mark.parametrize("version", [(3, 7), (3, 13), (4, 0)])
+def test_unsupported_python_is_refused(version):
+    with pytest.raises(ImportError, match=r"needs Python 3\.8 to"):
+        _compat.check_python(version)
+
+
+@pytest.mark.parametrize("version", [(3, 8), (3, 11)])
+def test_supported_python_is_accepted(version):
+    _compat.check_python(version)
+
+
+def test_compat_script_exits_with_the_message_on_a_bad_python():
+    code = ("import runpy, sys; sys.version_info = (3, 13, 0); "
+            "runpy.run_path(%r, run_name='__main__')" % str(REPO / "d2l_rnn" / "_compat.py"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1 and "needs Python" in result.stderr
+
+
+def test_cpu_fallback():
+    assert d2l_rnn.try_gpu() == mx.cpu()
+    assert d2l_rnn.try_all_gpus() == [mx.cpu()]
+
+
+def test_import_runs_nothing():
+    code = "import d2l_rnn, sys; print(len(d2l_rnn.__all__))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == str(len(d2l_rnn.__all__)) and result.stderr == ""
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_corpus_and_works_from_anywhere(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(tmp_path / "dist"), str(REPO)], check=True)
+    wheel = next((tmp_path / "dist").glob("d2l_rnn-*.whl"))
+    assert "d2l_rnn/_data/timemachine.txt" in zipfile.ZipFile(wheel).namelist()
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), str(wheel)], check=True)
+    code = ("import d2l_rnn; assert d2l_rnn.__file__.startswith(%r), d2l_rnn.__file__; "
+            "print(d2l_rnn.load_data_time_machine(url='http://127.0.0.1:9/')[3])" % str(target))
+    out = subprocess.run([sys.executable, "-I", "-c",
+                          "import sys; sys.path.insert(0, %r); %s" % (str(target), code)],
+                         cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "43"
