@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 all: test
 
 $(BIN)/.installed: pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.8-3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@$(PYTHON) -c '' 2>/dev/null || { echo "error: $(PYTHON) does not run here; install Python 3.8-3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
 	@$(PYTHON) d2l_rnn/_compat.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
