@@ -2,13 +2,21 @@
 
 ``import d2l_rnn as d2l`` gives the helpers the book's RNN chapters call:
 the *Time Machine* loader, the two minibatch samplers, :class:`RNNModel`,
-gradient clipping, prediction, the training function and device helpers.
+gradient clipping, prediction, the training function and device helpers;
+and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
+The ``d2l-rnn`` command line lives in :mod:`d2l_rnn.cli`.
 """
 
 from ._compat import import_mxnet as _import_mxnet
 
 _import_mxnet()  # fail early with an install hint rather than deep inside
 
+from .checkpoints import (  # noqa: E402
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from .data import load_data_time_machine  # noqa: E402
 from .devices import try_all_gpus, try_gpu  # noqa: E402
 from .model import RNNModel  # noqa: E402
@@ -23,4 +31,5 @@ __all__ = [
     "load_data_time_machine", "data_iter_random", "data_iter_consecutive",
     "RNNModel", "grad_clipping", "predict_rnn_gluon",
     "train_and_predict_rnn_gluon", "try_gpu", "try_all_gpus", "set_seed",
+    "save_checkpoint", "load_checkpoint", "Checkpoint", "CheckpointError",
 ]

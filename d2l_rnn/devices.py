@@ -6,7 +6,7 @@ machine without a usable driver reports devices it cannot use.
 
 from ._compat import import_mxnet
 
-__all__ = ["try_gpu", "try_all_gpus"]
+__all__ = ["try_gpu", "try_all_gpus", "ctx_from_name"]
 
 
 def _gpu_works(mx, index):
@@ -36,3 +36,25 @@ def try_all_gpus():
     """Return every working GPU, or ``[mx.cpu()]`` if there is none."""
     mx = import_mxnet()
     return _working_gpus(mx) or [mx.cpu()]
+
+
+def ctx_from_name(name):
+    """Return the context for ``'auto'`` (:func:`try_gpu`), ``'cpu'`` or ``'gpu'``.
+
+    Raises
+    ------
+    ValueError
+        For ``'gpu'`` when no GPU works, or for another name.
+    """
+    mx = import_mxnet()
+    if name == "auto":
+        return try_gpu()
+    if name == "cpu":
+        return mx.cpu()
+    if name == "gpu":
+        gpus = _working_gpus(mx)
+        if not gpus:
+            raise ValueError("no working GPU was found (none that MXNet can put an "
+                             "array on); use the CPU instead")
+        return gpus[0]
+    raise ValueError("device must be 'auto', 'cpu' or 'gpu', got %r" % (name,))

@@ -15,7 +15,7 @@ from .prediction import predict_rnn_gluon
 from .samplers import data_iter_consecutive, data_iter_random
 
 __all__ = ["grad_clipping", "perplexity", "make_trainer", "train_epoch",
-           "train_and_predict_rnn_gluon"]
+           "period_lines", "train_and_predict_rnn_gluon"]
 
 
 def _grad(param):
@@ -117,6 +117,22 @@ def _check_finite(mean_loss, epoch, lr):
             % (mean_loss, epoch, lr))
 
 
+def period_lines(epoch, train_ppl, seconds, model, ctx, idx_to_char, char_to_idx,
+                 prefixes, pred_len, val_ppl=None):
+    """Return the chapter's lines for the end of a period, without printing them.
+
+    ``epoch E, perplexity P, time T sec`` (with ``, validation perplexity V``
+    before the time when ``val_ppl`` is given), then `` - `` and
+    ``pred_len`` greedily predicted characters for each prefix.
+    """
+    line = 'epoch %d, perplexity %f' % (epoch, train_ppl)
+    if val_ppl is not None:
+        line += ', validation perplexity %f' % val_ppl
+    samples = [' - ' + predict_rnn_gluon(prefix, pred_len, model, len(idx_to_char), ctx,
+                                         idx_to_char, char_to_idx) for prefix in prefixes]
+    return [line + ', time %.2f sec' % seconds] + samples
+
+
 def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
                                 corpus_indices, idx_to_char, char_to_idx,
                                 num_epochs, num_steps, lr, clipping_theta,
@@ -161,10 +177,7 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
         _check_finite(mean_loss, epoch, lr)
         history.append(perplexity(mean_loss))
         if epoch % pred_period == 0:
-            print('epoch %d, perplexity %f, time %.2f sec'
-                  % (epoch, history[-1], time.time() - start))
-            for prefix in prefixes:
-                print(' -', predict_rnn_gluon(prefix, pred_len, model,
-                                              vocab_size, ctx, idx_to_char,
-                                              char_to_idx))
+            for line in period_lines(epoch, history[-1], time.time() - start, model, ctx,
+                                     idx_to_char, char_to_idx, prefixes, pred_len):
+                print(line)
     return history

@@ -1,0 +1,131 @@
+"""A checkpoint snapshot's file names, and reading them back with every check.
+
+Everything read from disk is checked before use: the manifest's SHA-256 of
+each file, then each JSON document's shape. The first problem found raises
+:class:`CheckpointError` naming the file, instead of a KeyError or an MXNet
+error from deep inside the loading code.
+"""
+
+import hashlib
+import json
+import numbers
+import random
+
+import numpy as np
+
+from .architecture import CELLS
+
+__all__ = ["CheckpointError", "FORMAT", "PARAMS", "VOCAB", "HPARAMS", "STATE", "TRAINER",
+           "MANIFEST", "REQUIRED", "read_snapshot"]
+
+FORMAT = 1
+PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
+TRAINER, MANIFEST = "trainer.states", "manifest.json"
+REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, incomplete or corrupt; the message names the file."""
+
+
+def _corrupt(path, why):
+    return CheckpointError("checkpoint file %s is corrupt: %s" % (path, why))
+
+
+def _json(path, data):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise _corrupt(path, "not valid JSON (%s)" % err) from None
+
+
+def _need(ok, path, why):
+    if not ok:
+        raise _corrupt(path, why)
+
+
+def _is_count(value, low):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _numbers(value):
+    return isinstance(value, list) and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+
+
+def _read_files(snapshot):
+    manifest_path = snapshot / MANIFEST
+    if not manifest_path.is_file():
+        raise CheckpointError("checkpoint %s is incomplete: %s is missing"
+                              % (snapshot, MANIFEST))
+    manifest = _json(manifest_path, manifest_path.read_bytes())
+    _need(isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
+          and _is_count(manifest.get("format"), 1), manifest_path,
+          "expected {'format': int, 'files': {name: sha256}}")
+    _need(manifest["format"] <= FORMAT, manifest_path,
+          "format %s is newer than this d2l_rnn reads (%d); upgrade d2l_rnn"
+          % (manifest["format"], FORMAT))
+    listed = manifest["files"]
+    for name in REQUIRED:
+        _need(name in listed, manifest_path, "it does not list %s" % name)
+    contents = {}
+    for name, digest in listed.items():
+        # Only known names: a manifest must not lead the reader out of the folder.
+        _need(name in REQUIRED + (TRAINER,), manifest_path, "unknown file %r" % name)
+        path = snapshot / name
+        if not path.is_file():
+            raise CheckpointError("checkpoint %s is incomplete: %s is missing" % (snapshot, name))
+        data = path.read_bytes()
+        _need(hashlib.sha256(data).hexdigest() == digest, path,
+              "its SHA-256 does not match %s" % MANIFEST)
+        contents[name] = data
+    return contents
+
+
+def _check_vocab(path, vocab):
+    _need(isinstance(vocab, list) and vocab
+          and all(isinstance(c, str) and len(c) == 1 for c in vocab)
+          and len(set(vocab)) == len(vocab), path,
+          "expected a non-empty list of distinct single characters")
+
+
+def _check_hparams(path, hparams, vocab_size):
+    model = hparams.get("model") if isinstance(hparams, dict) else None
+    _need(isinstance(model, dict) and isinstance(hparams.get("settings"), dict), path,
+          "expected {'model': {...}, 'settings': {...}}")
+    _need(model.get("cell") in CELLS, path, "model.cell must be one of %s" % (CELLS,))
+    for key in ("num_hiddens", "num_layers", "vocab_size"):
+        _need(_is_count(model.get(key), 1), path, "model.%s must be a positive integer" % key)
+    _need(model["vocab_size"] == vocab_size, path,
+          "model.vocab_size is %d but %s has %d characters"
+          % (model["vocab_size"], VOCAB, vocab_size))
+
+
+def _check_state(path, state):
+    _need(isinstance(state, dict) and _is_count(state.get("epoch"), 0)
+          and _numbers(state.get("history")) and _numbers(state.get("val_history")), path,
+          "expected an integer epoch >= 0 and lists of perplexities")
+    try:  # the generators themselves are the best judges of a state's shape
+        version, internal, gauss = state["python_random"]
+        state["python_random"] = (version, tuple(internal), gauss)
+        random.Random().setstate(state["python_random"])
+        name, keys, pos, has_gauss, cached = state["numpy_random"]
+        state["numpy_random"] = (name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached)
+        np.random.RandomState().set_state(state["numpy_random"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise _corrupt(path, "python_random or numpy_random is not a generator state") from None
+
+
+def read_snapshot(snapshot):
+    """Return ``(docs, trainer_states)`` for a snapshot folder, all checked.
+
+    ``docs`` maps vocab.json, hparams.json and state.json to their parsed
+    contents (RNG states as the tuples ``setstate`` takes); ``trainer_states``
+    is the bytes of trainer.states, or None if it was not saved.
+    """
+    contents = _read_files(snapshot)
+    docs = {name: _json(snapshot / name, contents[name]) for name in (VOCAB, HPARAMS, STATE)}
+    _check_vocab(snapshot / VOCAB, docs[VOCAB])
+    _check_hparams(snapshot / HPARAMS, docs[HPARAMS], len(docs[VOCAB]))
+    _check_state(snapshot / STATE, docs[STATE])
+    return docs, contents.get(TRAINER)

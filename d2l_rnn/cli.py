@@ -1,0 +1,167 @@
+"""The ``d2l-rnn`` command line (also ``python -m d2l_rnn``): ``train`` and ``generate``.
+
+Nothing is parsed at import: :func:`main` builds the parser when called.
+Every failure a user can cause is reported as one line on stderr with exit
+code 2; a traceback means a bug.
+"""
+
+import argparse
+import math
+import sys
+
+from . import commands
+from ._checks import check_positive_int
+from .architecture import CELLS
+from .commands import UsageError
+from .settings import SAMPLERS, TrainSettings
+
+__all__ = ["build_parser", "main"]
+
+_CHAPTER = TrainSettings()
+_SAVE_EVERY = 10
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse would print the usage block too; one line says enough.
+        raise UsageError("%s: error: %s (see %s --help)" % (self.prog, message, self.prog))
+
+
+def _positive_int(text):
+    try:
+        return check_positive_int("value", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text) from None
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError("expected an integer >= 0, got %r" % text)
+    return value
+
+
+def _number(low, inclusive):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            raise argparse.ArgumentTypeError("expected a number %s %g, got %r"
+                                             % (">=" if inclusive else ">", low, text))
+        return value
+    return parse
+
+
+def _add_train(subparsers):
+    p = subparsers.add_parser(
+        "train", help="train a character-level RNN language model",
+        description="Train on The Time Machine. Without flags this is chapter 6.6's run and "
+        "prints the chapter's lines. With --resume DIR the model, optimizer, random state "
+        "and settings come from the checkpoint; flags given again override the training "
+        "settings, except the model's shape and --seed, which must match.")
+    d = _CHAPTER
+    p.add_argument("--cell", choices=CELLS, help="recurrent layer (default: %s)" % d.cell)
+    p.add_argument("--num-hiddens", type=_positive_int, metavar="N",
+                   help="hidden units per layer (default: %d)" % d.num_hiddens)
+    p.add_argument("--num-layers", type=_positive_int, metavar="N",
+                   help="stacked recurrent layers (default: %d)" % d.num_layers)
+    p.add_argument("--epochs", type=_positive_int, metavar="N",
+                   help="train until this epoch; with --resume the total, not extra epochs "
+                   "(default: %d)" % d.epochs)
+    p.add_argument("--num-steps", type=_positive_int, metavar="N",
+                   help="time steps per minibatch (default: %d)" % d.num_steps)
+    p.add_argument("--batch-size", type=_positive_int, metavar="N",
+                   help="sequences per minibatch (default: %d)" % d.batch_size)
+    p.add_argument("--lr", type=_number(0, False), metavar="LR",
+                   help="SGD learning rate (default: %g)" % d.lr)
+    p.add_argument("--clip", type=_number(0, False), metavar="THETA",
+                   help="clip the gradients' global L2 norm to THETA (default: %g)" % d.clip)
+    p.add_argument("--sampler", choices=SAMPLERS,
+                   help="minibatch sampling; consecutive carries the hidden state across "
+                   "batches (default: %s, the chapter's code)" % d.sampler)
+    p.add_argument("--num-chars", type=_positive_int, metavar="N",
+                   help="train on the first N characters of the book (default: %d)"
+                   % d.num_chars)
+    p.add_argument("--val-chars", type=_count, metavar="N",
+                   help="hold out the N characters after the training text and report their "
+                   "perplexity; 0 = none, as in the chapter (default: %d)" % d.val_chars)
+    p.add_argument("--ctx", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="device; auto = a working GPU, else the CPU (default: auto)")
+    p.add_argument("--seed", type=_count, metavar="N",
+                   help="seed for Python's, NumPy's and MXNet's generators; not allowed to "
+                   "change on --resume (default: %d)" % d.seed)
+    p.add_argument("--pred-period", type=_positive_int, metavar="N",
+                   help="print perplexity and samples every N epochs (default: %d)"
+                   % d.pred_period)
+    p.add_argument("--pred-len", type=_positive_int, metavar="N",
+                   help="characters generated per sample (default: %d)" % d.pred_len)
+    p.add_argument("--prefix", action="append", dest="prefixes", metavar="TEXT",
+                   help="start of a sample; repeat for several (default: %s)"
+                   % " and ".join(repr(x) for x in d.prefixes))
+    p.add_argument("--save", metavar="DIR",
+                   help="write checkpoints into DIR (default: the --resume folder, else none)")
+    p.add_argument("--save-every", type=_positive_int, default=_SAVE_EVERY, metavar="K",
+                   help="checkpoint every K epochs and after the last (default: %d)"
+                   % _SAVE_EVERY)
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the checkpoint in DIR at its next epoch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let --save replace a checkpoint of another run already in DIR")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="after training, draw training (and validation) perplexity per epoch "
+                   "into FILE (.png, .pdf or .svg; needs matplotlib)")
+    p.set_defaults(run="train")
+
+
+def _add_generate(subparsers):
+    p = subparsers.add_parser(
+        "generate", help="generate text from a checkpoint",
+        description="Print PREFIX followed by generated characters. Temperature 0 is the "
+        "chapter's greedy predict_rnn_gluon; T > 0 samples from softmax(logits / T).")
+    p.add_argument("--checkpoint", required=True, metavar="DIR",
+                   help="a folder written by `d2l-rnn train --save DIR` (or a snapshot in it)")
+    p.add_argument("--prefix", required=True, metavar="TEXT",
+                   help="text to start from; only characters of the model's vocabulary")
+    p.add_argument("--len", type=_positive_int, default=50, metavar="N",
+                   help="characters to generate (default: 50)")
+    p.add_argument("--temperature", type=_number(0, True), default=0.0, metavar="T",
+                   help="0 = greedy; 1 = the model's distribution; lower is more "
+                   "conservative, higher more random (default: 0)")
+    p.add_argument("--seed", type=_count, metavar="N",
+                   help="seed for sampling, to repeat a run (default: unseeded)")
+    p.add_argument("--ctx", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="device; auto = a working GPU, else the CPU (default: auto)")
+    p.set_defaults(run="generate")
+
+
+def build_parser():
+    """Return the ``d2l-rnn`` argument parser."""
+    parser = _Parser(
+        prog="d2l-rnn",
+        description="Train character-level RNN language models on The Time Machine "
+        "(Dive into Deep Learning, chapter 6.6) and generate text from them.")
+    subparsers = parser.add_subparsers(title="commands", dest="command", required=True,
+                                       metavar="{train,generate}")
+    _add_train(subparsers)
+    _add_generate(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run ``d2l-rnn`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.run == "train":
+            return commands.train(args)
+        return commands.generate(args)
+    except UsageError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
+        return 130

@@ -1,0 +1,165 @@
+"""What ``d2l-rnn train`` and ``d2l-rnn generate`` do once their flags are parsed.
+
+Every input is checked before any training starts, so a typo never costs a
+run: the device, the checkpoint, the settings, the text and the prefixes, the
+save folder and the plot file. Problems the user can fix become
+:class:`UsageError` with a message saying what is wrong and what to do.
+"""
+
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .checkpoints import CheckpointError, checkpoint_root, find_snapshot, load_checkpoint
+from .devices import ctx_from_name
+from .plotting import check_plot_path, plot_perplexity
+from .sampling import generate as generate_text
+from .session import TrainingSession
+from .settings import TrainSettings, load_text
+
+__all__ = ["UsageError", "train", "generate"]
+
+# Settings that define the model's shape or its random stream: a resumed run
+# cannot change them and still be the same run.
+_FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed")
+
+
+class UsageError(Exception):
+    """A failure the user caused; its message is the one line printed."""
+
+
+def _fail(err):
+    return UsageError("d2l-rnn: error: %s" % err)
+
+
+def _ctx(name):
+    try:
+        return ctx_from_name(name)
+    except ValueError as err:
+        raise _fail("--ctx %s: %s; pass --ctx cpu or --ctx auto" % (name, err)) from None
+
+
+def _load(directory, ctx):
+    try:
+        return load_checkpoint(directory, ctx)
+    except CheckpointError as err:
+        raise _fail(err) from None
+
+
+def _settings(args, checkpoint):
+    fields = [f.name for f in dataclasses.fields(TrainSettings)]
+    given = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
+    if "prefixes" in given:
+        given["prefixes"] = tuple(given["prefixes"])
+    if checkpoint is None:
+        settings = TrainSettings(**given)
+    else:
+        arch = checkpoint.architecture
+        saved = dataclasses.replace(
+            TrainSettings.from_dict(checkpoint.settings), cell=arch["cell"],
+            num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"])
+        for name in _FIXED_ON_RESUME:
+            if name in given and given[name] != getattr(saved, name):
+                raise _fail("--%s %s does not match the checkpoint's %s; drop the flag to "
+                            "resume, or start a new run without --resume"
+                            % (name.replace("_", "-"), given[name], getattr(saved, name)))
+        settings = dataclasses.replace(saved, **given)
+    try:
+        return settings.check()
+    except ValueError as err:
+        raise _fail(err) from None
+
+
+def _vocab_mismatch(saved, text):
+    extra = sorted(set(text) - set(saved))
+    missing = sorted(set(saved) - set(text))
+    parts = []
+    if extra:
+        parts.append("the text has %s, which the checkpoint lacks" % ", ".join(map(repr, extra)))
+    if missing:
+        parts.append("the checkpoint has %s, which the text lacks"
+                     % ", ".join(map(repr, missing)))
+    return _fail("the checkpoint's vocabulary (%d characters) does not match the training "
+                 "text's (%d): %s; resume with the --num-chars and --val-chars it was "
+                 "trained with" % (len(saved), len(text),
+                                   "; ".join(parts) or "the same characters in another order"))
+
+
+def _check_save_dir(save_dir, resumed_root, overwrite):
+    path = Path(save_dir)
+    if path.exists() and not path.is_dir():
+        raise _fail("--save %s is a file, not a directory; choose another path" % path)
+    try:  # find out now, not after hours of training, that nothing can be written
+        path.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(dir=path))
+    except OSError as err:
+        raise _fail("cannot write checkpoints to --save %s (%s); choose a writable folder"
+                    % (path, err.strerror or err)) from None
+    same_run = resumed_root is not None and path.resolve() == Path(resumed_root).resolve()
+    if not (overwrite or same_run):
+        try:
+            find_snapshot(path)
+        except CheckpointError:
+            return path
+        raise _fail("--save %s already holds a checkpoint of another run; continue it with "
+                    "--resume %s, or pass --overwrite to replace it" % (path, path))
+    return path
+
+
+def train(args):
+    """``d2l-rnn train``; return the exit code."""
+    ctx = _ctx(args.ctx)
+    checkpoint = _load(args.resume, ctx) if args.resume else None
+    settings = _settings(args, checkpoint)
+    try:
+        text = load_text(settings)
+    except ValueError as err:
+        raise _fail(err) from None
+    if checkpoint is not None and checkpoint.idx_to_char != text.idx_to_char:
+        raise _vocab_mismatch(checkpoint.idx_to_char, text.idx_to_char)
+    resumed_root = checkpoint_root(checkpoint.path) if checkpoint is not None else None
+    save_dir = args.save or resumed_root
+    if save_dir is not None:
+        save_dir = _check_save_dir(save_dir, resumed_root, args.overwrite)
+    try:
+        plot = check_plot_path(args.plot) if args.plot else None
+    except ValueError as err:
+        raise _fail("--plot: %s" % err) from None
+    session = TrainingSession(settings, ctx, text, checkpoint)
+    if checkpoint is not None and session.epoch >= settings.epochs:
+        print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"
+              % (session.epoch, settings.epochs), file=sys.stderr)
+    elif checkpoint is not None:
+        print("d2l-rnn: resuming %s at epoch %d of %d"
+              % (checkpoint.path, session.epoch + 1, settings.epochs), file=sys.stderr)
+    try:
+        session.run(save_dir, args.save_every)
+    except FloatingPointError as err:
+        raise _fail("%s; the checkpoints saved before are intact" % err) from None
+    except OSError as err:
+        raise _fail("could not write a checkpoint to %s (%s); the previous one is intact"
+                    % (save_dir, err)) from None
+    if plot is not None:
+        plot_perplexity(session.history, session.val_history, plot)
+    if session.last_saved is not None:
+        print("d2l-rnn: saved epoch %d in %s" % (session.epoch, session.last_saved),
+              file=sys.stderr)
+    return 0
+
+
+def generate(args):
+    """``d2l-rnn generate``; return the exit code."""
+    ctx = _ctx(args.ctx)
+    checkpoint = _load(args.checkpoint, ctx)
+    # Hybridized as during training, so T = 0 repeats the training samples exactly.
+    checkpoint.model.hybridize(static_alloc=True)
+    try:
+        text = generate_text(args.prefix, args.len, checkpoint.model, ctx,
+                             checkpoint.idx_to_char, checkpoint.char_to_idx,
+                             temperature=args.temperature, rng=args.seed)
+    except ValueError as err:
+        raise _fail(err) from None
+    print(text)
+    return 0
