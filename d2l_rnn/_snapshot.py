@@ -1,4 +1,4 @@
-"""A checkpoint snapshot's file names, and reading them back with every check.
+"""A checkpoint folder's layout: snapshot names, file names, and reading them back.
 
 Everything read from disk is checked before use: the manifest's SHA-256 of
 each file, then each JSON document's shape. The first problem found raises
@@ -10,18 +10,22 @@ import hashlib
 import json
 import numbers
 import random
+import re
+from pathlib import Path
 
 import numpy as np
 
 from .architecture import CELLS
 
 __all__ = ["CheckpointError", "FORMAT", "PARAMS", "VOCAB", "HPARAMS", "STATE", "TRAINER",
-           "MANIFEST", "REQUIRED", "read_snapshot"]
+           "MANIFEST", "REQUIRED", "snapshots", "find_snapshot", "checkpoint_root",
+           "read_snapshot"]
 
 FORMAT = 1
 PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
 TRAINER, MANIFEST = "trainer.states", "manifest.json"
 REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
+_SNAPSHOT = re.compile(r"snapshot-(\d{6,})\Z")
 
 
 class CheckpointError(ValueError):
@@ -114,6 +118,45 @@ def _check_state(path, state):
         np.random.RandomState().set_state(state["numpy_random"])
     except (KeyError, TypeError, ValueError, OverflowError):
         raise _corrupt(path, "python_random or numpy_random is not a generator state") from None
+
+
+def snapshots(directory):
+    """Return ``[(number, path)]`` of the snapshot folders in ``directory``, oldest first."""
+    found = []
+    for entry in directory.iterdir():
+        match = _SNAPSHOT.match(entry.name)
+        if match and entry.is_dir():
+            found.append((int(match.group(1)), entry))
+    return sorted(found)
+
+
+def find_snapshot(directory):
+    """Return the snapshot folder ``load_checkpoint(directory)`` would read.
+
+    ``directory`` may be a folder given to ``--save`` (its newest snapshot is
+    used) or one snapshot folder itself.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        raise CheckpointError("checkpoint directory %s does not exist" % directory)
+    if not directory.is_dir():
+        raise CheckpointError("checkpoint %s is not a directory" % directory)
+    if any((directory / name).exists() for name in REQUIRED + (MANIFEST,)):
+        return directory
+    found = snapshots(directory)
+    if not found:
+        raise CheckpointError("%s holds no checkpoint (no snapshot-* folder); save one with "
+                              "`d2l-rnn train --save %s`" % (directory, directory))
+    return found[-1][1]
+
+
+def checkpoint_root(snapshot):
+    """Return the folder that ``save_checkpoint`` wrote ``snapshot`` into.
+
+    None for a snapshot folder that was copied out under another name.
+    """
+    snapshot = Path(snapshot)
+    return snapshot.parent if _SNAPSHOT.match(snapshot.name) else None
 
 
 def read_snapshot(snapshot):

@@ -29,7 +29,6 @@ import dataclasses
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import tempfile
@@ -44,12 +43,14 @@ from ._snapshot import (
     HPARAMS,
     MANIFEST,
     PARAMS,
-    REQUIRED,
     STATE,
     TRAINER,
     VOCAB,
     CheckpointError,
+    checkpoint_root,
+    find_snapshot,
     read_snapshot,
+    snapshots,
 )
 from .architecture import describe_model, model_from_description
 from .devices import try_gpu
@@ -57,7 +58,6 @@ from .devices import try_gpu
 __all__ = ["Checkpoint", "CheckpointError", "save_checkpoint", "load_checkpoint",
            "find_snapshot", "checkpoint_root"]
 
-_SNAPSHOT = re.compile(r"snapshot-(\d{6,})\Z")
 # Distinctive prefixes: a save only ever deletes folders that it could have made.
 _TMP, _OLD = ".d2l_rnn-tmp-", ".d2l_rnn-old-"
 
@@ -110,15 +110,6 @@ def _random_states():
     name, keys, pos, has_gauss, cached = np.random.get_state()
     return ([version, list(internal), gauss],
             [name, [int(k) for k in keys], int(pos), int(has_gauss), float(cached)])
-
-
-def _snapshots(directory):
-    found = []
-    for entry in directory.iterdir():
-        match = _SNAPSHOT.match(entry.name)
-        if match and entry.is_dir():
-            found.append((int(match.group(1)), entry))
-    return sorted(found)
 
 
 def save_checkpoint(directory, model, idx_to_char, *, settings=None, epoch=0,
@@ -185,7 +176,7 @@ def save_checkpoint(directory, model, idx_to_char, *, settings=None, epoch=0,
         manifest = {"format": FORMAT, "files": digests}
         _durable.write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
         _durable.fsync_dir(tmp)
-        older = _snapshots(directory)
+        older = snapshots(directory)
         final = directory / ("snapshot-%06d" % (older[-1][0] + 1 if older else 1))
         os.rename(tmp, final)
         _durable.fsync_dir(directory)
@@ -195,35 +186,6 @@ def save_checkpoint(directory, model, idx_to_char, *, settings=None, epoch=0,
     for _, old in older:
         _durable.retire(old, directory / (_OLD + old.name))
     return final
-
-
-def find_snapshot(directory):
-    """Return the snapshot folder ``load_checkpoint(directory)`` would read.
-
-    ``directory`` may be a folder given to ``--save`` (its newest snapshot is
-    used) or one snapshot folder itself.
-    """
-    directory = Path(directory)
-    if not directory.exists():
-        raise CheckpointError("checkpoint directory %s does not exist" % directory)
-    if not directory.is_dir():
-        raise CheckpointError("checkpoint %s is not a directory" % directory)
-    if any((directory / name).exists() for name in REQUIRED + (MANIFEST,)):
-        return directory
-    snapshots = _snapshots(directory)
-    if not snapshots:
-        raise CheckpointError("%s holds no checkpoint (no snapshot-* folder); save one with "
-                              "`d2l-rnn train --save %s`" % (directory, directory))
-    return snapshots[-1][1]
-
-
-def checkpoint_root(snapshot):
-    """Return the folder that ``save_checkpoint`` wrote ``snapshot`` into.
-
-    None for a snapshot folder that was copied out under another name.
-    """
-    snapshot = Path(snapshot)
-    return snapshot.parent if _SNAPSHOT.match(snapshot.name) else None
 
 
 def load_checkpoint(directory, ctx=None):

@@ -137,7 +137,13 @@ def train(args):
     try:
         session.run(save_dir, args.save_every)
     except FloatingPointError as err:
-        raise _fail("%s; the checkpoints saved before are intact" % err) from None
+        if session.last_saved is not None:
+            kept = "the last checkpoint, %s, is intact" % session.last_saved
+        elif checkpoint is not None:
+            kept = "the checkpoint it resumed from, %s, is intact" % checkpoint.path
+        else:
+            kept = "no checkpoint was saved by this run"
+        raise _fail("%s; %s" % (err, kept)) from None
     except OSError as err:
         raise _fail("could not write a checkpoint to %s (%s); the previous one is intact"
                     % (save_dir, err)) from None

@@ -1,0 +1,92 @@
+"""Temperature sampling: greedy at 0, the softmax of logits / T above."""
+
+import math
+
+import numpy as np
+import pytest
+from mxnet import init, nd
+
+import d2l_rnn
+from d2l_rnn.architecture import build_model
+from d2l_rnn.sampling import generate, softmax_with_temperature
+
+VOCAB = list("abcd")
+C2I = {c: i for i, c in enumerate(VOCAB)}
+
+
+@pytest.fixture
+def model(ctx):
+    # Large weights give a peaked, far-from-uniform next-character distribution.
+    model = build_model("gru", 8, 1, len(VOCAB))
+    model.initialize(init=init.Normal(1.0), ctx=ctx)
+    return model
+
+
+def test_temperature_zero_is_the_chapters_greedy_prediction(time_machine, ctx):
+    _, char_to_idx, idx_to_char, vocab_size = time_machine
+    model = build_model("rnn", 32, 1, vocab_size)
+    model.initialize(ctx=ctx, init=init.Normal(0.3))
+    expected = d2l_rnn.predict_rnn_gluon("time traveller", 30, model, vocab_size, ctx,
+                                         idx_to_char, char_to_idx)
+    assert generate("time traveller", 30, model, ctx, idx_to_char, char_to_idx, 0) == expected
+    # A tiny temperature puts all the mass on the arg max: the same text.
+    assert generate("time traveller", 30, model, ctx, idx_to_char, char_to_idx, 1e-8,
+                    rng=1) == expected
+
+
+def test_softmax_with_temperature():
+    logits = np.array([1.0, 2.0, 0.5, -1.0])
+    plain = np.exp(logits) / np.exp(logits).sum()
+    np.testing.assert_allclose(softmax_with_temperature(logits, 1.0), plain)
+    sharp, flat = softmax_with_temperature(logits, 0.25), softmax_with_temperature(logits, 50)
+    assert sharp.max() > plain.max() > flat.max()
+    np.testing.assert_allclose(flat, 0.25, atol=0.01)
+    huge = softmax_with_temperature(np.array([1e6, 0.0]), 1e-3)  # no overflow
+    np.testing.assert_array_equal(huge, [1.0, 0.0])
+
+
+def test_same_seed_same_text_other_seed_other_text(model, ctx):
+    texts = [generate("ab", 40, model, ctx, VOCAB, C2I, 1.0, rng=seed) for seed in (5, 5, 6)]
+    assert texts[0] == texts[1] != texts[2]
+    assert all(t.startswith("ab") and len(t) == 42 and set(t) <= set(VOCAB) for t in texts)
+
+
+class _RecordingGenerator(np.random.Generator):
+    """A NumPy generator that remembers the probabilities each draw was made from."""
+
+    def __init__(self, seed):
+        super().__init__(np.random.PCG64(seed))
+        self.drawn_from = []
+
+    def choice(self, a, p=None):
+        self.drawn_from.append(p)
+        return super().choice(a, p=p)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
+def test_each_draw_is_from_softmax_of_logits_over_t(temperature, model, ctx):
+    rng = _RecordingGenerator(0)
+    text = generate("ca", 6, model, ctx, VOCAB, C2I, temperature, rng=rng)
+    # Replay the text one character at a time and recompute each distribution.
+    state = model.begin_state(batch_size=1, ctx=ctx)
+    expected = []
+    for t in range(len(text) - 1):
+        logits, state = model(nd.array([[C2I[text[t]]]], ctx=ctx), state)
+        if t >= 1:  # after the prefix "ca": the steps that were sampled
+            expected.append(softmax_with_temperature(logits[0].asnumpy(), temperature))
+    assert len(rng.drawn_from) == len(expected) == 6
+    for got, want in zip(rng.drawn_from, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+        assert got.max() < 0.999  # the test model is not deterministic at any T used
+
+
+@pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf, "1"])
+def test_bad_temperature(bad, model, ctx):
+    with pytest.raises(ValueError, match="temperature"):
+        generate("a", 3, model, ctx, VOCAB, C2I, bad)
+
+
+@pytest.mark.parametrize("temperature", [0, 1.0])
+def test_unknown_prefix_characters_are_named(temperature, model, ctx):
+    with pytest.raises(ValueError, match="'x', 'z'"):
+        generate("abzx", 3, model, ctx, VOCAB, C2I, temperature)
