@@ -119,14 +119,14 @@ def train(args):
         raise _fail(err) from None
     if checkpoint is not None and checkpoint.idx_to_char != text.idx_to_char:
         raise _vocab_mismatch(checkpoint.idx_to_char, text.idx_to_char)
-    resumed_root = checkpoint_root(checkpoint.path) if checkpoint is not None else None
-    save_dir = args.save or resumed_root
-    if save_dir is not None:
-        save_dir = _check_save_dir(save_dir, resumed_root, args.overwrite)
     try:
         plot = check_plot_path(args.plot) if args.plot else None
     except ValueError as err:
         raise _fail("--plot: %s" % err) from None
+    resumed_root = checkpoint_root(checkpoint.path) if checkpoint is not None else None
+    save_dir = args.save or resumed_root
+    if save_dir is not None:  # last check: it creates the folder
+        save_dir = _check_save_dir(save_dir, resumed_root, args.overwrite)
     session = TrainingSession(settings, ctx, text, checkpoint)
     if checkpoint is not None and session.epoch >= settings.epochs:
         print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"

@@ -18,10 +18,11 @@ def _matplotlib():
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import FormatStrFormatter
     except ImportError:
         raise ValueError("plotting needs matplotlib, which is not installed; install it "
                          "with `pip install matplotlib` (or the d2l_rnn[plot] extra)") from None
-    return Figure, FigureCanvasAgg
+    return Figure, FigureCanvasAgg, FormatStrFormatter
 
 
 def check_plot_path(path):
@@ -55,7 +56,7 @@ def plot_perplexity(history, val_history, path):
     path : str or os.PathLike
         Image file; the format follows the suffix.
     """
-    Figure, FigureCanvasAgg = _matplotlib()
+    Figure, FigureCanvasAgg, FormatStrFormatter = _matplotlib()
     figure = Figure(figsize=(6, 4))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -66,6 +67,9 @@ def plot_perplexity(history, val_history, path):
     axes.set_xlabel("epoch")
     axes.set_ylabel("perplexity")
     axes.set_yscale("log")
+    # Plain numbers on the log axis: "10^0, 10^1" alone say little about 1.3 vs 4.
+    axes.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    axes.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     figure.tight_layout()

@@ -159,7 +159,16 @@ def test_plot_without_matplotlib_fails_before_training(monkeypatch, capsys, tmp_
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     result = run(capsys, "train", *TINY, "--plot", tmp_path / "p.png", "--save", tmp_path / "c")
     assert "needs matplotlib, which is not installed" in one_error_line(result)
-    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+    assert not (tmp_path / "c").exists()
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("d2l_rnn.session.train_epoch", interrupted)
+    result = run(capsys, "train", *TINY, "--save", tmp_path)
+    assert result.code == 130 and result.err.strip().splitlines() == [
+        "d2l-rnn: interrupted; checkpoints written so far are intact"]
 
 
 def test_divergence_ends_with_one_line_and_keeps_the_checkpoint(capsys, tmp_path):
