@@ -108,6 +108,14 @@ def _check_save_dir(save_dir, resumed_root, overwrite):
     return path
 
 
+def _what_is_kept(session, checkpoint):
+    if session.last_saved is not None:
+        return "the last checkpoint, %s, is intact" % session.last_saved
+    if checkpoint is not None:
+        return "the checkpoint it resumed from, %s, is intact" % checkpoint.path
+    return "no checkpoint was saved by this run"
+
+
 def train(args):
     """``d2l-rnn train``; return the exit code."""
     ctx = _ctx(args.ctx)
@@ -137,18 +145,15 @@ def train(args):
     try:
         session.run(save_dir, args.save_every)
     except FloatingPointError as err:
-        if session.last_saved is not None:
-            kept = "the last checkpoint, %s, is intact" % session.last_saved
-        elif checkpoint is not None:
-            kept = "the checkpoint it resumed from, %s, is intact" % checkpoint.path
-        else:
-            kept = "no checkpoint was saved by this run"
-        raise _fail("%s; %s" % (err, kept)) from None
+        raise _fail("%s; %s" % (err, _what_is_kept(session, checkpoint))) from None
     except OSError as err:
-        raise _fail("could not write a checkpoint to %s (%s); the previous one is intact"
-                    % (save_dir, err)) from None
+        raise _fail("could not write a checkpoint to %s (%s); %s"
+                    % (save_dir, err, _what_is_kept(session, checkpoint))) from None
     if plot is not None:
-        plot_perplexity(session.history, session.val_history, plot)
+        try:
+            plot_perplexity(session.history, session.val_history, plot)
+        except OSError as err:
+            raise _fail("could not write the plot %s (%s)" % (plot, err)) from None
     if session.last_saved is not None:
         print("d2l-rnn: saved epoch %d in %s" % (session.epoch, session.last_saved),
               file=sys.stderr)

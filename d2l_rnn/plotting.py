@@ -5,6 +5,7 @@ The figure is drawn on matplotlib's Agg canvas directly rather than through
 ``pyplot``, so no global backend or figure state is touched in the caller.
 """
 
+import tempfile
 from pathlib import Path
 
 from ._durable import replace_atomically
@@ -30,7 +31,7 @@ def check_plot_path(path):
 
     Checked before training so a long run does not end in an error: matplotlib
     must import, the suffix must be one of :data:`PLOT_SUFFIXES` and the
-    folder must exist.
+    folder must exist and take a new file.
     """
     path = Path(path)
     _matplotlib()
@@ -41,6 +42,11 @@ def check_plot_path(path):
                          % (path, path.parent))
     if path.is_dir():
         raise ValueError("cannot write the plot %s: it is a directory" % path)
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise ValueError("cannot write the plot %s: %s" % (path, err.strerror or err)) from None
     return path
 
 

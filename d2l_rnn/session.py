@@ -8,6 +8,7 @@ Python's and NumPy's generators (the samplers draw from Python's), so the
 epochs after a resume are the very epochs an uninterrupted run would train.
 """
 
+import math
 import sys
 import time
 
@@ -90,6 +91,10 @@ class TrainingSession:
             self.epoch = checkpoint.epoch
             self.history = list(checkpoint.history)
             self.val_history = list(checkpoint.val_history)
+            if text.val and len(self.val_history) < self.epoch:
+                # Validation switched on at resume: NaN (not drawn) for the epochs before,
+                # so val_history[i] is always the epoch of history[i].
+                self.val_history[:0] = [math.nan] * (self.epoch - len(self.val_history))
         self.model.hybridize(static_alloc=True)
         self.trainer = make_trainer(self.model, settings.lr)
         if checkpoint is not None:
@@ -117,6 +122,8 @@ class TrainingSession:
         self.history.append(perplexity(mean_loss))
         if self.text.val:
             self.val_history.append(evaluate_perplexity(self.model, self.text.val, self.ctx))
+        elif self.val_history:  # validation switched off at resume: keep the epochs aligned
+            self.val_history.append(math.nan)
         self.epoch += 1
         return seconds
 

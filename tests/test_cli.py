@@ -230,3 +230,11 @@ def test_sigkill_during_training_then_resume_gives_the_uninterrupted_history(cap
     b = d2l_rnn.load_checkpoint(tmp_path / "whole")
     assert len(a.history) == 25 and a.history == b.history and a.val_history == b.val_history
     assert json.loads((a.path / "hparams.json").read_text())["settings"]["epochs"] == 25
+
+
+def test_overwrite_replaces_another_runs_checkpoint(capsys, tmp_path):
+    assert run(capsys, "train", *TINY, "--epochs", "1", "--save", tmp_path).code == 0
+    result = run(capsys, "train", *TINY, "--epochs", "2", "--save", tmp_path, "--overwrite")
+    assert result.code == 0, result.err
+    assert [p.name for p in tmp_path.iterdir()] == ["snapshot-000002"]
+    assert d2l_rnn.load_checkpoint(tmp_path).epoch == 2

@@ -131,3 +131,13 @@ def test_generate_at_t0_repeats_the_last_training_sample(capsys, tmp_path):
     result = run(capsys, "generate", "--checkpoint", tmp_path, "--prefix", "time traveller",
                  "--len", "30", "--ctx", "cpu")
     assert result.code == 0 and result.out == sample + "\n"
+
+
+def test_validation_switched_on_and_off_at_resume_stays_aligned(capsys, tmp_path):
+    assert run(capsys, "train", *TINY, "--epochs", "2", "--save", tmp_path).code == 0
+    on = run(capsys, "train", "--resume", tmp_path, "--epochs", "4", "--val-chars", "300")
+    off = run(capsys, "train", "--resume", tmp_path, "--epochs", "5", "--val-chars", "0")
+    assert on.code == off.code == 0, on.err + off.err
+    val = d2l_rnn.load_checkpoint(tmp_path).val_history
+    assert len(val) == 5 and all(math.isnan(v) for v in val[:2] + val[4:])
+    assert all(math.isfinite(v) and v > 1 for v in val[2:4])
