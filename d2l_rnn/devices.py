@@ -2,11 +2,15 @@
 
 "Works" means an array can be created on it: a GPU build of MXNet on a
 machine without a usable driver reports devices it cannot use.
+:func:`context_list` turns the ``ctx`` argument of the training function
+(one context or several) into the list that data-parallel training needs;
+:func:`parse_contexts` reads devices written as text (``cpu:0,cpu:1``).
 """
 
 from ._compat import import_mxnet
 
-__all__ = ["try_gpu", "try_all_gpus", "ctx_from_name"]
+__all__ = ["try_gpu", "try_all_gpus", "ctx_from_name", "context_list",
+           "parse_contexts"]
 
 
 def _gpu_works(mx, index):
@@ -58,3 +62,68 @@ def ctx_from_name(name):
                              "array on); use the CPU instead")
         return gpus[0]
     raise ValueError("device must be 'auto', 'cpu' or 'gpu', got %r" % (name,))
+
+
+def context_list(ctx):
+    """Return ``ctx`` as a non-empty list of distinct contexts.
+
+    Parameters
+    ----------
+    ctx : mxnet.Context or sequence of mxnet.Context
+        One device (``mx.cpu()``) or several (``try_all_gpus()``,
+        ``[mx.cpu(0), mx.cpu(1)]``).
+
+    Raises
+    ------
+    ValueError
+        If the list is empty, holds something that is not a context, or
+        names a device twice (its rows would be trained twice per batch).
+    """
+    mx = import_mxnet()
+    try:
+        ctxs = [ctx] if isinstance(ctx, mx.Context) else list(ctx)
+    except TypeError:
+        ctxs = [ctx]  # not iterable: reported as a bad element below
+    if not ctxs:
+        raise ValueError("ctx is an empty list; pass one context such as "
+                         "mx.cpu() or a list such as try_all_gpus()")
+    bad = [c for c in ctxs if not isinstance(c, mx.Context)]
+    if bad:
+        raise ValueError("ctx must hold mxnet contexts (mx.cpu(0), mx.gpu(1)), "
+                         "got %r" % (bad[0],))
+    if len(set(ctxs)) != len(ctxs):
+        raise ValueError("ctx names a device more than once: %s; list each "
+                         "device once" % ", ".join(str(c) for c in ctxs))
+    return ctxs
+
+
+def parse_contexts(text):
+    """Return the contexts named by ``text``.
+
+    ``'auto'``, ``'cpu'`` and ``'gpu'`` are :func:`ctx_from_name`'s;
+    ``'cpu:1'`` names an index; a comma separates several (``'gpu:0,gpu:1'``);
+    ``'gpus'`` is :func:`try_all_gpus`. A GPU must work.
+
+    Raises
+    ------
+    ValueError
+        For any other text, naming the part that is wrong.
+    """
+    mx = import_mxnet()
+    text = str(text).strip().lower()
+    if text == "gpus":
+        return try_all_gpus()
+    if text in ("auto", "cpu", "gpu"):
+        return [ctx_from_name(text)]
+    ctxs = []
+    for part in text.split(","):
+        kind, _, index = part.strip().partition(":")
+        if kind not in ("cpu", "gpu") or not (index == "" or index.isdigit()):
+            raise ValueError(
+                "cannot read device %r in %r; write cpu, gpu, cpu:N or gpu:N, "
+                "several separated by commas, or gpus / auto" % (part, text))
+        if kind == "gpu" and not _gpu_works(mx, int(index or 0)):
+            raise ValueError("gpu:%d does not work here (MXNet cannot put an array on "
+                             "it); name working devices, or use the CPU" % int(index or 0))
+        ctxs.append(getattr(mx, kind)(int(index or 0)))
+    return context_list(ctxs)

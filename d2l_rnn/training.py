@@ -6,11 +6,13 @@ waits for a result inside an epoch. The one host sync per epoch reads the
 summed loss (and is where a NaN is noticed).
 """
 
+import functools
 import math
 import time
 
 from ._checks import check_positive_int, check_prefix
 from ._compat import import_mxnet
+from .devices import context_list
 from .prediction import predict_rnn_gluon
 from .samplers import data_iter_consecutive, data_iter_random
 
@@ -62,11 +64,16 @@ def perplexity(mean_loss):
         return math.inf
 
 
-def make_trainer(model, lr):
-    """Plain SGD as in the chapter: no momentum, no weight decay."""
+def make_trainer(model, lr, kvstore="device", update_on_kvstore=None):
+    """Plain SGD as in the chapter: no momentum, no weight decay.
+
+    ``kvstore`` and ``update_on_kvstore`` are passed to ``gluon.Trainer``;
+    they matter only for several devices or machines (:mod:`.parallel`).
+    """
     gluon = import_mxnet().gluon
     return gluon.Trainer(model.collect_params(), "sgd",
-                         {"learning_rate": lr, "momentum": 0, "wd": 0})
+                         {"learning_rate": lr, "momentum": 0, "wd": 0},
+                         kvstore=kvstore, update_on_kvstore=update_on_kvstore)
 
 
 def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
@@ -136,7 +143,8 @@ def period_lines(epoch, train_ppl, seconds, model, ctx, idx_to_char, char_to_idx
 def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
                                 corpus_indices, idx_to_char, char_to_idx,
                                 num_epochs, num_steps, lr, clipping_theta,
-                                batch_size, pred_period, pred_len, prefixes):
+                                batch_size, pred_period, pred_len, prefixes,
+                                *, kvstore="device"):
     """Train ``model`` as in the chapter and print its progress.
 
     Parameters are the chapter's: the model is (re)initialised with
@@ -145,6 +153,12 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
     gradient norm clipped to ``clipping_theta``. Every ``pred_period``
     epochs it prints ``epoch E, perplexity P, time T sec`` and, for each
     prefix, `` - `` and ``pred_len`` generated characters.
+
+    ``ctx`` may be one context or a list (``try_all_gpus()``): with several,
+    the batch rows are split across them (:mod:`.parallel`). ``kvstore``
+    is ``'device'`` (one machine) or ``'dist_sync'`` / ``'dist_async'``
+    for a job started by a launcher (:mod:`.distributed`); the returned and
+    printed perplexities are then those of the whole job.
 
     Returns
     -------
@@ -166,14 +180,22 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
         check_positive_int(name, value)
     for prefix in prefixes:  # fail before training, not after it
         check_prefix(prefix, char_to_idx)
-    model.initialize(ctx=ctx, force_reinit=True, init=mx.init.Normal(0.01))
+    ctxs = context_list(ctx)
+    model.initialize(ctx=ctxs, force_reinit=True, init=mx.init.Normal(0.01))
     model.hybridize(static_alloc=True)
-    trainer = make_trainer(model, lr)
+    if len(ctxs) == 1 and kvstore == "device":
+        run_epoch = functools.partial(
+            train_epoch, model, make_trainer(model, lr), corpus_indices,
+            batch_size, num_steps, clipping_theta, ctxs[0])
+    else:
+        from .parallel import DataParallel  # lazy: parallel imports this module
+        run_epoch = DataParallel(model, lr, corpus_indices, batch_size, num_steps,
+                                 clipping_theta, ctxs, kvstore).train_epoch
+    ctx = ctxs[0]  # prediction needs one device; every copy is the same
     history = []
     for epoch in range(1, num_epochs + 1):
         start = time.time()
-        mean_loss = train_epoch(model, trainer, corpus_indices, batch_size,
-                                num_steps, clipping_theta, ctx)
+        mean_loss = run_epoch()
         _check_finite(mean_loss, epoch, lr)
         history.append(perplexity(mean_loss))
         if epoch % pred_period == 0:

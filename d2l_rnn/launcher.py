@@ -1,0 +1,264 @@
+"""Start a kvstore job on this machine, on 127.0.0.1, and make sure it ends.
+
+``python -m d2l_rnn.launcher -n 2 -- COMMAND...`` starts what
+``mxnet/tools/launch.py --launcher local`` means to start (one scheduler,
+``-s`` servers, ``-n`` workers running COMMAND), but with every ``DMLC_*``
+variable ps-lite needs on loopback, a free port, and bounds: it watches the
+processes and, as soon as one of them fails, stops all of them and raises
+:class:`JobFailed` naming it, because a ps-lite job waits forever for a
+peer that died. The scheduler and servers are ``python -c 'import mxnet'``:
+with ``DMLC_ROLE`` set, importing MXNet runs the node and exits with the job.
+Each process is in its own process group, is sent SIGKILL when the launcher
+dies (Linux), and is ended by ``SIGALRM`` if it outlives the job's timeout.
+"""
+
+import argparse
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["JobFailed", "LocalJob", "free_port", "main"]
+
+_GRACE = 30.0  # seconds the scheduler and servers get to exit after the workers
+_PR_SET_PDEATHSIG = 1
+
+
+class JobFailed(RuntimeError):
+    """A process of the job failed, or the job outlived its timeout."""
+
+
+def free_port(host="127.0.0.1"):
+    """Return a TCP port on ``host`` that is free at the time of the call."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _child_setup(lifetime):
+    # Resolved in the parent: the child, forked from a threaded process, should
+    # only make async-signal-safe calls before exec.
+    prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+    def setup():
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the launcher
+        signal.alarm(lifetime)  # kept across exec: a hard end in any case
+    return setup
+
+
+def _describe(returncode, lifetime):
+    if returncode >= 0:
+        return "exited with status %d" % returncode
+    name = signal.Signals(-returncode).name
+    if -returncode == signal.SIGALRM:
+        return "was stopped by SIGALRM: it outlived its %d s lifetime" % lifetime
+    return "was killed by %s" % name
+
+
+class LocalJob:
+    """One scheduler, ``num_servers`` servers and ``num_workers`` workers.
+
+    Parameters
+    ----------
+    command : list of str
+        The worker's command line (its ``argv``).
+    num_workers, num_servers : int
+        Process counts (``DMLC_NUM_WORKER``, ``DMLC_NUM_SERVER``).
+    timeout : float
+        Seconds the whole job may take; then it is stopped and fails.
+    log_dir : str or os.PathLike, optional
+        Where each process's output goes (``worker-0.log``, ...); a new
+        temporary folder by default.
+    env : mapping, optional
+        Extra environment variables for every process. ``OMP_NUM_THREADS``
+        defaults to 1: several processes share the cores.
+    echo : file, optional
+        Where to copy worker 0's output as it is written (e.g. ``sys.stdout``).
+
+    Use it as a context manager, so that every process is ended on the way
+    out, whatever happens::
+
+        with LocalJob([sys.executable, "-m", "d2l_rnn.worker", "job.json"], 2) as job:
+            job.wait()
+    """
+
+    def __init__(self, command, num_workers, num_servers=1, timeout=600.0,
+                 log_dir=None, env=None, echo=None):
+        if num_workers < 1 or num_servers < 1:
+            raise ValueError("a kvstore job needs at least one worker and one "
+                             "server, got %d and %d" % (num_workers, num_servers))
+        self.command, self.timeout, self.echo = list(command), float(timeout), echo
+        self.num_workers, self.num_servers = num_workers, num_servers
+        self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="d2l_rnn-job-"))
+        self.extra_env = dict(env or {})
+        self.processes = []  # (name, Popen, log path), in start order
+        self.port = None
+        self._started = None
+
+    def _environ(self, role):
+        environ = dict(os.environ)
+        environ.setdefault("OMP_NUM_THREADS", "1")
+        environ.update(self.extra_env)
+        environ.update({
+            "DMLC_ROLE": role, "DMLC_PS_ROOT_URI": "127.0.0.1",
+            "DMLC_PS_ROOT_PORT": str(self.port), "DMLC_INTERFACE": "lo",
+            "DMLC_NUM_SERVER": str(self.num_servers),
+            "DMLC_NUM_WORKER": str(self.num_workers), "PYTHONUNBUFFERED": "1"})
+        return environ
+
+    def _spawn(self, name, role, argv):
+        path = self.log_dir / ("%s.log" % name)
+        lifetime = int(self.timeout + 2 * _GRACE)
+        with open(path, "wb") as log:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, env=self._environ(role),
+                                    start_new_session=True,
+                                    preexec_fn=_child_setup(lifetime))
+        self.processes.append((name, proc, path))
+
+    def start(self):
+        """Start every process; return ``self``."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self._started = time.monotonic()
+        node = [sys.executable, "-c", "import mxnet"]
+        try:
+            self._spawn("scheduler", "scheduler", node)
+            for i in range(self.num_servers):
+                self._spawn("server-%d" % i, "server", node)
+            for i in range(self.num_workers):
+                self._spawn("worker-%d" % i, "worker", self.command)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def worker(self, index):
+        """The ``Popen`` of worker ``index`` (launch order, not kvstore rank)."""
+        return self.processes[1 + self.num_servers + index][1]
+
+    def wait(self):
+        """Wait for the workers to finish; return the paths of their logs.
+
+        Raises
+        ------
+        JobFailed
+            As soon as any process fails, or when the job outlives its
+            timeout; every process is stopped first.
+        """
+        workers = self.processes[1 + self.num_servers:]
+        echo = _Echo(workers[0][2], self.echo)
+        try:
+            while True:
+                echo.copy()
+                for name, proc, path in self.processes:
+                    if proc.poll():  # neither still running nor status 0
+                        self._fail(name, proc, path)
+                if all(proc.poll() == 0 for _, proc, _ in workers):
+                    break
+                if time.monotonic() - self._started > self.timeout:
+                    self._fail_timeout()
+                time.sleep(0.1)
+            # The workers are done; the scheduler and servers end with them.
+            end = time.monotonic() + _GRACE
+            while time.monotonic() < end and any(p.poll() is None for _, p, _ in self.processes):
+                time.sleep(0.1)
+            echo.copy()
+        finally:
+            echo.close()
+            self.stop()
+        return [path for _, _, path in workers]
+
+    def _fail(self, name, proc, path):
+        others = sum(p.poll() is None for _, p, _ in self.processes)
+        self.stop()
+        tail = path.read_text(errors="replace").splitlines()[-12:]
+        raise JobFailed(
+            "distributed job failed: %s (pid %d) %s after %.1f s. A kvstore job "
+            "cannot go on without every process (ps-lite would wait for it "
+            "forever), so the %d other running processes were stopped. Last lines "
+            "of %s:\n%s" % (name, proc.pid, _describe(proc.returncode, int(
+                self.timeout + 2 * _GRACE)), time.monotonic() - self._started,
+                others, path, "\n".join("  " + line for line in tail)))
+
+    def _fail_timeout(self):
+        running = [name for name, p, _ in self.processes if p.poll() is None]
+        self.stop()
+        raise JobFailed(
+            "distributed job timed out after %.0f s; still running were: %s. "
+            "Logs are in %s; raise the timeout for a longer run"
+            % (self.timeout, ", ".join(running), self.log_dir))
+
+    def stop(self):
+        """Kill every process group of the job that is still there."""
+        for _, proc, _ in self.processes:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+class _Echo:
+    """Copy what a log file gains to a stream (a follower, like ``tail -f``)."""
+
+    def __init__(self, path, stream):
+        self.stream = stream
+        self.file = open(path, "rb") if stream is not None else None
+
+    def copy(self):
+        if self.file is not None:
+            data = self.file.read()
+            if data:
+                self.stream.write(data.decode(errors="replace"))
+                self.stream.flush()
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+
+
+def main(argv=None):
+    """``python -m d2l_rnn.launcher -n N [-s S] [--timeout T] -- COMMAND...``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m d2l_rnn.launcher",
+        description="Run COMMAND as N kvstore workers with 1 scheduler and S "
+                    "servers on 127.0.0.1; worker 0's output is shown.")
+    parser.add_argument("-n", "--num-workers", type=int, required=True)
+    parser.add_argument("-s", "--num-servers", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="seconds the whole job may take (default 3600)")
+    parser.add_argument("--log-dir", help="where the processes' logs go")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the worker's command after --")
+    try:
+        job = LocalJob(command, args.num_workers, args.num_servers, args.timeout,
+                       args.log_dir, echo=sys.stdout)
+        with job:
+            job.wait()
+    except (JobFailed, ValueError) as err:
+        print("error: %s" % err, file=sys.stderr)
+        return 1
+    print("logs: %s" % job.log_dir, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
