@@ -143,6 +143,7 @@ class WorkerGroup:
         self.watchdog.what = "worker %d of %d (pid %d)" % (
             self.rank, self.num_workers, os.getpid())
         self._loss_ready = False
+        self.trainer_ready = False
         self._previous = (0.0, 0.0)
 
     def rows(self, batch_size):
@@ -159,6 +160,22 @@ class WorkerGroup:
         """
         if self.kind == "dist_async":
             optimizer.set_lr_mult({LOSS_KEY: -1.0 / optimizer.learning_rate})
+
+    def init_trainer(self, trainer):
+        """Give ``trainer``'s parameters to the kvstore and wait until that is done.
+
+        Call it once, after the first backward pass (the parameters' shapes
+        are known only then) and before the first reduction. ``Trainer``
+        would do this lazily in ``allreduce_grads``, but in MXNet 1.9.1 the
+        first gradient push is not ordered after the pull that copies rank
+        0's initial weights into the other workers' parameters; the server
+        can answer that pull with the summed gradient, which then replaces
+        the weights (seen here with ``update_on_kvstore=False``).
+        """
+        trainer._init_kvstore()
+        trainer._init_params()
+        import_mxnet().nd.waitall()
+        self.trainer_ready = True
 
     def arm(self):
         """Watch for a stall from now on (call before kvstore work)."""

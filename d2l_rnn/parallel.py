@@ -139,6 +139,8 @@ class DataParallel:
             if params is None:  # after the first forward: shapes may be deferred
                 params = [[p.data(ctx) for p in self.model.collect_params().values()]
                           for ctx in self.ctxs]
+                if self.group is not None and not self.group.trainer_ready:
+                    self.group.init_trainer(self.trainer)
             self._step(params)
             for total, l in zip(sums, losses):
                 total += l
