@@ -1,0 +1,150 @@
+"""The pieces of a distributed job that need no kvstore: job files, row shards,
+environment checks, and the bounds the launcher puts on every process."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from d2l_rnn import distributed, launcher, worker
+
+
+@pytest.mark.parametrize("num_workers,batch_size", [(1, 5), (2, 32), (3, 32), (4, 7), (5, 5)])
+def test_shards_tile_the_batch(num_workers, batch_size):
+    shards = [distributed.shard_rows(r, num_workers, batch_size) for r in range(num_workers)]
+    rows = [i for s in shards for i in range(batch_size)[s]]
+    assert rows == list(range(batch_size))
+    sizes = [s.stop - s.start for s in shards]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+
+
+def test_fewer_rows_than_workers():
+    with pytest.raises(ValueError, match="smaller than the 3 workers"):
+        distributed.shard_rows(0, 3, 2)
+
+
+def test_environment_check_names_what_is_missing():
+    env = {"DMLC_ROLE": "worker", "DMLC_PS_ROOT_URI": "127.0.0.1"}
+    with pytest.raises(RuntimeError, match="DMLC_PS_ROOT_PORT, DMLC_NUM_SERVER, DMLC_NUM_WORKER"):
+        distributed.check_environment(env)
+    env.update(DMLC_PS_ROOT_PORT="9000", DMLC_NUM_SERVER="1", DMLC_NUM_WORKER="2")
+    distributed.check_environment(env)
+    with pytest.raises(RuntimeError, match="only a worker trains"):
+        distributed.check_environment(dict(env, DMLC_ROLE="server"))
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon"])
+def test_bad_stall_timeout(value):
+    env = {"DMLC_ROLE": "worker", "DMLC_PS_ROOT_URI": "127.0.0.1", "DMLC_PS_ROOT_PORT": "1",
+           "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "1", "D2L_RNN_STALL_TIMEOUT": value}
+    with pytest.raises(ValueError, match="D2L_RNN_STALL_TIMEOUT"):
+        distributed.WorkerGroup("dist_sync", env)
+
+
+def test_watchdog_exits_a_stuck_process():
+    code = ("from d2l_rnn.distributed import Watchdog; import time; "
+            "w = Watchdog(0.5, 'test'); w.arm(); time.sleep(30)")
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == distributed.EXIT_STALLED
+    assert "test made no progress" in run.stderr
+    assert time.monotonic() - start < 25
+
+
+def test_a_disarmed_watchdog_lets_the_process_live():
+    code = ("from d2l_rnn.distributed import Watchdog; import time; "
+            "w = Watchdog(0.3, 'test'); w.arm(); w.disarm(); time.sleep(1.5); print('alive')")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "alive"
+
+
+def _write(tmp_path, data):
+    path = tmp_path / "job.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_job_file_defaults_are_the_chapters(tmp_path):
+    job = worker.load_job(_write(tmp_path, {"kvstore": "dist_async", "num_epochs": 3}))
+    assert job["num_epochs"] == 3 and job["kvstore"] == "dist_async"
+    assert (job["num_hiddens"], job["num_steps"], job["batch_size"], job["lr"],
+            job["clipping_theta"]) == (256, 35, 32, 100.0, 0.01)
+
+
+@pytest.mark.parametrize("data,match", [
+    ("{not json", "cannot read job file"),
+    ("[1, 2]", "JSON object"),
+    ({"kvstore": "dist_sync", "epochs": 3}, "unknown keys epochs; known keys: batch_size"),
+    ({"num_epochs": 3}, "kvstore must be 'dist_sync' or 'dist_async', got None"),
+    ({"kvstore": "device"}, "kvstore must be"),
+    ({"kvstore": "dist_sync", "cell": "transformer"}, "cell must be one of rnn, gru, lstm"),
+])
+def test_bad_job_files(tmp_path, data, match):
+    with pytest.raises(ValueError, match=match):
+        worker.load_job(_write(tmp_path, data))
+
+
+def test_worker_main_reports_errors_and_usage(tmp_path, capsys):
+    assert worker.main([]) == 2
+    assert "usage" in capsys.readouterr().err
+    assert worker.main([str(tmp_path / "missing.json")]) == 2
+    assert "cannot read job file" in capsys.readouterr().err
+
+
+def test_child_lifetime_survives_exec():
+    # The alarm set before exec ends the process even though it never
+    # asked for it: the bound that holds when everything else fails.
+    start = time.monotonic()
+    proc = subprocess.Popen(["sleep", "60"], preexec_fn=launcher._child_setup(1))
+    assert proc.wait(timeout=30) == -signal.SIGALRM
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_children_die_with_the_launcher(tmp_path):
+    code = ("import subprocess, sys; from d2l_rnn import launcher; "
+            "p = subprocess.Popen(['sleep', '60'], preexec_fn=launcher._child_setup(120)); "
+            "print(p.pid, flush=True); sys.stdin.read()")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait(timeout=30)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+
+
+def _alive(pid):
+    # A killed child of a dead parent is reaped by init; until then it is a zombie.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_launcher_needs_a_command_and_sane_counts(capsys):
+    with pytest.raises(SystemExit):
+        launcher.main(["-n", "2"])
+    assert "give the worker's command after --" in capsys.readouterr().err
+    assert launcher.main(["-n", "0", "--", "true"]) == 1
+    assert "at least one worker and one server" in capsys.readouterr().err
+
+
+def test_free_port_is_bindable():
+    import socket
+    port = launcher.free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+    assert 0 < port < 65536
