@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from d2l_rnn import distributed, launcher, worker
+from d2l_rnn import distributed, launcher, mxlaunch, worker
 
 
 @pytest.mark.parametrize("num_workers,batch_size", [(1, 5), (2, 32), (3, 32), (4, 7), (5, 5)])
@@ -148,3 +148,21 @@ def test_free_port_is_bindable():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
     assert 0 < port < 65536
+
+
+def test_mxnet_launch_script_runs_on_this_python():
+    # Only --help: a real launch would look up this machine's outward address.
+    run = subprocess.run([sys.executable, "-m", "d2l_rnn.mxlaunch", "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "--launcher {local,ssh,mpi,sge,yarn}" in run.stdout and "--hostfile" in run.stdout
+
+
+def test_isalive_is_restored():
+    code = ("import threading; from d2l_rnn import mxlaunch; mxlaunch.restore_isalive(); "
+            "t = threading.Thread(target=lambda: None); t.start(); t.join(); "
+            "print(t.isAlive(), threading.Thread.isAlive is threading.Thread.is_alive)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert run.stdout.split() == ["False", "True"]
+    assert mxlaunch.launch_script().name == "launch.py"
