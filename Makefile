@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRAS ?= cpu,test,notebook
 BIN := $(VENV)/bin
 
-.PHONY: all demo test lint clean
+.PHONY: all demo test lint clean bench-dist
 
 all: test
 
@@ -25,6 +25,10 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# dist_sync scaling: 1 process, 1 worker, 2 workers (see benchmarks/bench_dist.py).
+bench-dist: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_dist.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
