@@ -5,6 +5,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -159,10 +160,11 @@ def test_mxnet_launch_script_runs_on_this_python():
 
 
 def test_isalive_is_restored():
-    code = ("import threading; from d2l_rnn import mxlaunch; mxlaunch.restore_isalive(); "
-            "t = threading.Thread(target=lambda: None); t.start(); t.join(); "
-            "print(t.isAlive(), threading.Thread.isAlive is threading.Thread.is_alive)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True)
-    assert run.stdout.split() == ["False", "True"]
+    # Adding the alias in this process is harmless: it is the same method.
+    mxlaunch.restore_isalive()
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    assert thread.isAlive() is False
+    assert threading.Thread.isAlive is threading.Thread.is_alive
     assert mxlaunch.launch_script().name == "launch.py"
