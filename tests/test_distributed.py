@@ -115,29 +115,23 @@ def _assert_all_gone(job):
             os.kill(proc.pid, 0)
 
 
-def test_a_killed_worker_stops_the_job_with_a_clear_error(tmp_path):
-    with _long_job(tmp_path) as job:
+@pytest.mark.parametrize("sig,env,match,limit", [
+    # A dead worker: the launcher sees its exit and stops the job.
+    (signal.SIGKILL, {}, r"worker-1 \(pid \d+\) was killed by SIGKILL"
+                         r".*cannot go on without every process", 15),
+    # A hung worker (here: stopped) looks alive to the launcher; the other
+    # worker's watchdog ends that one, and the launcher reports it.
+    (signal.SIGSTOP, {"D2L_RNN_STALL_TIMEOUT": "4"},
+     r"(?s)worker-0 .* exited with status 75.*made no progress for \d+ s", 30),
+], ids=["killed", "frozen"])
+def test_a_lost_worker_ends_the_job_with_a_clear_error(tmp_path, sig, env, match, limit):
+    with _long_job(tmp_path, **env) as job:
         _wait_for(tmp_path / "logs" / "worker-1.log", "epoch 2,", 90)
-        os.kill(job.worker(1).pid, signal.SIGKILL)
-        killed = time.monotonic()
-        with pytest.raises(JobFailed, match=r"worker-1 \(pid \d+\) was killed by SIGKILL"
-                                             r".*cannot go on without every process"):
+        os.kill(job.worker(1).pid, sig)
+        lost = time.monotonic()
+        with pytest.raises(JobFailed, match=match):
             job.wait()
-        assert time.monotonic() - killed < 15
-    _assert_all_gone(job)
-
-
-def test_a_frozen_worker_trips_the_others_watchdog(tmp_path):
-    # A peer that hangs (here: stopped) looks alive to the launcher; the
-    # other worker's watchdog ends it, and the launcher reports that.
-    with _long_job(tmp_path, D2L_RNN_STALL_TIMEOUT="4") as job:
-        _wait_for(tmp_path / "logs" / "worker-1.log", "epoch 2,", 90)
-        os.kill(job.worker(1).pid, signal.SIGSTOP)
-        frozen = time.monotonic()
-        with pytest.raises(JobFailed, match=r"(?s)worker-0 .* exited with status 75.*"
-                                             r"made no progress for \d+ s"):
-            job.wait()
-        assert time.monotonic() - frozen < 30
+        assert time.monotonic() - lost < limit
     _assert_all_gone(job)
 
 
