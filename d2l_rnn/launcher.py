@@ -13,7 +13,6 @@ dies (Linux), and is ended by ``SIGALRM`` if it outlives the job's timeout.
 """
 
 import argparse
-import ctypes
 import os
 import signal
 import socket
@@ -23,10 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from ._processes import Follower, child_setup, describe_exit
+
 __all__ = ["JobFailed", "LocalJob", "free_port", "main"]
 
 _GRACE = 30.0  # seconds the scheduler and servers get to exit after the workers
-_PR_SET_PDEATHSIG = 1
 
 
 class JobFailed(RuntimeError):
@@ -38,27 +38,6 @@ def free_port(host="127.0.0.1"):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-def _child_setup(lifetime):
-    # Resolved in the parent: the child, forked from a threaded process, should
-    # only make async-signal-safe calls before exec.
-    prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
-
-    def setup():
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the launcher
-        signal.alarm(lifetime)  # kept across exec: a hard end in any case
-    return setup
-
-
-def _describe(returncode, lifetime):
-    if returncode >= 0:
-        return "exited with status %d" % returncode
-    name = signal.Signals(-returncode).name
-    if -returncode == signal.SIGALRM:
-        return "was stopped by SIGALRM: it outlived its %d s lifetime" % lifetime
-    return "was killed by %s" % name
 
 
 class LocalJob:
@@ -119,7 +98,7 @@ class LocalJob:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=self._environ(role),
                                     start_new_session=True,
-                                    preexec_fn=_child_setup(lifetime))
+                                    preexec_fn=child_setup(lifetime))
         self.processes.append((name, proc, path))
 
     def start(self):
@@ -153,7 +132,7 @@ class LocalJob:
             timeout; every process is stopped first.
         """
         workers = self.processes[1 + self.num_servers:]
-        echo = _Echo(workers[0][2], self.echo)
+        echo = Follower(workers[0][2], self.echo)
         try:
             while True:
                 echo.copy()
@@ -183,7 +162,7 @@ class LocalJob:
             "distributed job failed: %s (pid %d) %s after %.1f s. A kvstore job "
             "cannot go on without every process (ps-lite would wait for it "
             "forever), so the %d other running processes were stopped. Last lines "
-            "of %s:\n%s" % (name, proc.pid, _describe(proc.returncode, int(
+            "of %s:\n%s" % (name, proc.pid, describe_exit(proc.returncode, int(
                 self.timeout + 2 * _GRACE)), time.monotonic() - self._started,
                 others, path, "\n".join("  " + line for line in tail)))
 
@@ -211,25 +190,6 @@ class LocalJob:
     def __exit__(self, *exc):
         self.stop()
         return False
-
-
-class _Echo:
-    """Copy what a log file gains to a stream (a follower, like ``tail -f``)."""
-
-    def __init__(self, path, stream):
-        self.stream = stream
-        self.file = open(path, "rb") if stream is not None else None
-
-    def copy(self):
-        if self.file is not None:
-            data = self.file.read()
-            if data:
-                self.stream.write(data.decode(errors="replace"))
-                self.stream.flush()
-
-    def close(self):
-        if self.file is not None:
-            self.file.close()
 
 
 def main(argv=None):

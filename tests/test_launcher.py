@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from d2l_rnn import distributed, launcher, mxlaunch, worker
+from d2l_rnn import _processes, distributed, launcher, mxlaunch, worker
 
 
 @pytest.mark.parametrize("num_workers,batch_size", [(1, 5), (2, 32), (3, 32), (4, 7), (5, 5)])
@@ -101,15 +101,15 @@ def test_child_lifetime_survives_exec():
     # The alarm set before exec ends the process even though it never
     # asked for it: the bound that holds when everything else fails.
     start = time.monotonic()
-    proc = subprocess.Popen(["sleep", "60"], preexec_fn=launcher._child_setup(1))
+    proc = subprocess.Popen(["sleep", "60"], preexec_fn=_processes.child_setup(1))
     assert proc.wait(timeout=30) == -signal.SIGALRM
     assert time.monotonic() - start < 10
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_children_die_with_the_launcher(tmp_path):
-    code = ("import subprocess, sys; from d2l_rnn import launcher; "
-            "p = subprocess.Popen(['sleep', '60'], preexec_fn=launcher._child_setup(120)); "
+    code = ("import subprocess, sys; from d2l_rnn import _processes; "
+            "p = subprocess.Popen(['sleep', '60'], preexec_fn=_processes.child_setup(120)); "
             "print(p.pid, flush=True); sys.stdin.read()")
     parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)

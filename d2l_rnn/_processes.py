@@ -1,0 +1,59 @@
+"""Bounds and reports for the processes of a job (used by :mod:`.launcher`).
+
+A process started through :func:`child_setup` is sent SIGKILL when its parent
+dies (Linux ``PR_SET_PDEATHSIG``) and SIGALRM when it outlives its lifetime;
+both settings survive ``exec``, so they hold for any program, MXNet's
+scheduler and servers included.
+"""
+
+import ctypes
+import signal
+import sys
+
+__all__ = ["child_setup", "describe_exit", "Follower"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def child_setup(lifetime):
+    """Return a ``preexec_fn``: SIGKILL when the parent dies, SIGALRM after ``lifetime`` s."""
+    # Resolved in the parent: the child, forked from a threaded process, should
+    # only make async-signal-safe calls before exec.
+    prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+    def setup():
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the launcher
+        signal.alarm(lifetime)  # kept across exec: a hard end in any case
+    return setup
+
+
+def describe_exit(returncode, lifetime):
+    """How a process ended, in words, from its ``returncode``."""
+    if returncode >= 0:
+        return "exited with status %d" % returncode
+    name = signal.Signals(-returncode).name
+    if -returncode == signal.SIGALRM:
+        return "was stopped by SIGALRM: it outlived its %d s lifetime" % lifetime
+    return "was killed by %s" % name
+
+
+class Follower:
+    """Copy what a log file gains to a stream (a follower, like ``tail -f``)."""
+
+    def __init__(self, path, stream):
+        self.stream = stream
+        self.file = open(path, "rb") if stream is not None else None
+
+    def copy(self):
+        """Write what the file gained since the last call."""
+        if self.file is not None:
+            data = self.file.read()
+            if data:
+                self.stream.write(data.decode(errors="replace"))
+                self.stream.flush()
+
+    def close(self):
+        """Close the file."""
+        if self.file is not None:
+            self.file.close()
