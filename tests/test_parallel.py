@@ -125,10 +125,19 @@ def test_bad_context_lists(ctx, match):
 
 @pytest.mark.parametrize("text,expected", [
     ("cpu", [mx.cpu(0)]), ("cpu:0,cpu:1", TWO), (" CPU:2 ", [mx.cpu(2)]),
-    ("gpu:1", [mx.gpu(1)]), ("gpus", [mx.cpu()]), ("auto", [mx.cpu()]),
+    ("gpus", [mx.cpu()]), ("auto", [mx.cpu()]),  # this machine has no GPU
 ])
 def test_parse_contexts(text, expected):
     assert parse_contexts(text) == expected
+
+
+@pytest.mark.parametrize("text,match", [("gpu", "no working GPU"), ("gpu:1", "gpu:1 does not work"),
+                                        ("cpu:0,gpu:0", "gpu:0 does not work")])
+def test_parse_contexts_needs_working_gpus(text, match):
+    if d2l_rnn.try_gpu() != mx.cpu():
+        pytest.skip("a GPU works here")
+    with pytest.raises(ValueError, match=match):
+        parse_contexts(text)
 
 
 @pytest.mark.parametrize("text", ["tpu", "cpu:x", "cpu:0,,cpu:1", "cpu:-1", ""])
