@@ -13,6 +13,7 @@ from . import commands
 from ._checks import check_positive_int
 from .architecture import CELLS
 from .commands import UsageError
+from .parallel import KVSTORES
 from .settings import SAMPLERS, TrainSettings
 
 __all__ = ["build_parser", "main"]
@@ -90,8 +91,14 @@ def _add_train(subparsers):
     p.add_argument("--val-chars", type=_count, metavar="N",
                    help="hold out the N characters after the training text and report their "
                    "perplexity; 0 = none, as in the chapter (default: %d)" % d.val_chars)
-    p.add_argument("--ctx", choices=("auto", "cpu", "gpu"), default="auto",
-                   help="device; auto = a working GPU, else the CPU (default: auto)")
+    p.add_argument("--ctx", default="auto", metavar="DEVICES",
+                   help="device(s): auto = a working GPU, else the CPU; cpu; gpu; several "
+                   "to train data parallel, e.g. cpu:0,cpu:1 or gpu:0,gpu:1; gpus = every "
+                   "working GPU (default: auto)")
+    p.add_argument("--kvstore", choices=KVSTORES, default="device",
+                   help="how gradients are summed: device = over the devices of --ctx; "
+                   "dist_sync or dist_async = as one worker of a job started by a launcher "
+                   "(python -m d2l_rnn.launcher, mxnet/tools/launch.py) (default: device)")
     p.add_argument("--seed", type=_count, metavar="N",
                    help="seed for Python's, NumPy's and MXNet's generators; not allowed to "
                    "change on --resume (default: %d)" % d.seed)

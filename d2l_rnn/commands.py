@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .checkpoints import CheckpointError, checkpoint_root, find_snapshot, load_checkpoint
-from .devices import ctx_from_name
+from .devices import ctx_from_name, parse_contexts
 from .plotting import check_plot_path, plot_perplexity
 from .sampling import generate as generate_text
 from .session import TrainingSession
@@ -39,6 +39,21 @@ def _ctx(name):
         return ctx_from_name(name)
     except ValueError as err:
         raise _fail("--ctx %s: %s; pass --ctx cpu or --ctx auto" % (name, err)) from None
+
+
+def _ctxs(text):
+    try:
+        return parse_contexts(text)
+    except ValueError as err:
+        raise _fail("--ctx %s: %s; pass --ctx cpu or --ctx auto" % (text, err)) from None
+
+
+def _session(settings, ctxs, text, checkpoint, kvstore):
+    try:
+        return TrainingSession(settings, ctxs, text, checkpoint, kvstore=kvstore)
+    except (ValueError, RuntimeError) as err:  # devices, rows, a missing launcher
+        raise _fail("--ctx %s --kvstore %s: %s" % (",".join(str(c) for c in ctxs), kvstore,
+                                                   err)) from None
 
 
 def _load(directory, ctx):
@@ -118,8 +133,8 @@ def _what_is_kept(session, checkpoint):
 
 def train(args):
     """``d2l-rnn train``; return the exit code."""
-    ctx = _ctx(args.ctx)
-    checkpoint = _load(args.resume, ctx) if args.resume else None
+    ctxs = _ctxs(args.ctx)
+    checkpoint = _load(args.resume, ctxs) if args.resume else None
     settings = _settings(args, checkpoint)
     try:
         text = load_text(settings)
@@ -135,7 +150,7 @@ def train(args):
     save_dir = args.save or resumed_root
     if save_dir is not None:  # last check: it creates the folder
         save_dir = _check_save_dir(save_dir, resumed_root, args.overwrite)
-    session = TrainingSession(settings, ctx, text, checkpoint)
+    session = _session(settings, ctxs, text, checkpoint, args.kvstore)
     if checkpoint is not None and session.epoch >= settings.epochs:
         print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"
               % (session.epoch, settings.epochs), file=sys.stderr)

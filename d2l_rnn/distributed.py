@@ -172,8 +172,10 @@ class WorkerGroup:
         can answer that pull with the summed gradient, which then replaces
         the weights (seen here with ``update_on_kvstore=False``).
         """
-        trainer._init_kvstore()
-        trainer._init_params()
+        if not trainer._kv_initialized:  # load_states may have done it already
+            trainer._init_kvstore()
+        if trainer._params_to_init:
+            trainer._init_params()
         import_mxnet().nd.waitall()
         self.trainer_ready = True
 

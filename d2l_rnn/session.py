@@ -18,6 +18,8 @@ from tqdm import tqdm
 from ._compat import import_mxnet
 from .architecture import build_model
 from .checkpoints import save_checkpoint
+from .devices import context_list
+from .parallel import DataParallel
 from .seeding import set_seed
 from .training import _check_finite, make_trainer, period_lines, perplexity, train_epoch
 
@@ -67,23 +69,31 @@ class TrainingSession:
     ----------
     settings : TrainSettings
         Checked settings (``settings.check()``).
-    ctx : mxnet.Context
+    ctx : mxnet.Context or list of mxnet.Context
+        Several devices train data parallel (:mod:`.parallel`); evaluation
+        and samples run on the first.
     text : Text
         Training and held-out text from :func:`~d2l_rnn.settings.load_text`.
     checkpoint : Checkpoint, optional
         Continue from it (loaded on ``ctx``); otherwise seed everything with
         ``settings.seed`` and initialise a new model as the chapter does.
+    kvstore : {'device', 'dist_sync', 'dist_async'}
+        ``dist_*`` make this process one worker of a launched job: only
+        worker 0 saves checkpoints, and with ``dist_async`` without the
+        optimizer state (MXNet keeps it on the servers, where it cannot be
+        saved; plain SGD has none).
     """
 
-    def __init__(self, settings, ctx, text, checkpoint=None):
+    def __init__(self, settings, ctx, text, checkpoint=None, kvstore="device"):
         mx = import_mxnet()
-        self.settings, self.ctx, self.text = settings, ctx, text
+        ctxs = context_list(ctx)
+        self.settings, self.ctx, self.text = settings, ctxs[0], text
         self.last_saved = None
         if checkpoint is None:
             set_seed(settings.seed)
             self.model = build_model(settings.cell, settings.num_hiddens,
                                      settings.num_layers, text.vocab_size)
-            self.model.initialize(ctx=ctx, init=mx.init.Normal(0.01))
+            self.model.initialize(ctx=ctxs, init=mx.init.Normal(0.01))
             self.epoch, self.history, self.val_history = 0, [], []
         else:
             self.model = checkpoint.model
@@ -96,8 +106,18 @@ class TrainingSession:
                 # so val_history[i] is always the epoch of history[i].
                 self.val_history[:0] = [math.nan] * (self.epoch - len(self.val_history))
         self.model.hybridize(static_alloc=True)
-        self.trainer = make_trainer(self.model, settings.lr)
-        if checkpoint is not None:
+        self._parallel = None
+        if len(ctxs) == 1 and kvstore == "device":
+            self.trainer = make_trainer(self.model, settings.lr)
+        else:
+            self._parallel = DataParallel(
+                self.model, settings.lr, text.train, settings.batch_size, settings.num_steps,
+                settings.clip, ctxs, kvstore, is_random_iter=settings.sampler == "random")
+            self.trainer = self._parallel.trainer
+        group = self._parallel.group if self._parallel else None
+        self.saves = group is None or group.rank == 0
+        self._saves_trainer = kvstore != "dist_async"
+        if checkpoint is not None and self._saves_trainer:
             checkpoint.restore_trainer(self.trainer)
             # The pickled optimizer brings its own rate; the settings may change it.
             self.trainer.set_learning_rate(settings.lr)
@@ -107,16 +127,19 @@ class TrainingSession:
         self.last_saved = save_checkpoint(
             directory, self.model, self.text.idx_to_char, settings=self.settings.to_dict(),
             epoch=self.epoch, history=self.history, val_history=self.val_history,
-            trainer=self.trainer)
+            trainer=self.trainer if self._saves_trainer else None)
         return self.last_saved
 
     def train_one_epoch(self):
         """Train epoch :attr:`epoch` + 1; return its training time in seconds."""
         s = self.settings
         start = time.time()
-        mean_loss = train_epoch(self.model, self.trainer, self.text.train, s.batch_size,
-                                s.num_steps, s.clip, self.ctx,
-                                is_random_iter=s.sampler == "random")
+        if self._parallel is not None:
+            mean_loss = self._parallel.train_epoch()
+        else:
+            mean_loss = train_epoch(self.model, self.trainer, self.text.train, s.batch_size,
+                                    s.num_steps, s.clip, self.ctx,
+                                    is_random_iter=s.sampler == "random")
         _check_finite(mean_loss, self.epoch + 1, s.lr)
         seconds = time.time() - start
         self.history.append(perplexity(mean_loss))
@@ -161,8 +184,8 @@ class TrainingSession:
                                              self.text.char_to_idx, s.prefixes, s.pred_len,
                                              val_ppl=val):
                         write(line)
-                if save_dir is not None and (self.epoch % save_every == 0
-                                             or self.epoch == s.epochs):
+                if save_dir is not None and self.saves and (self.epoch % save_every == 0
+                                                            or self.epoch == s.epochs):
                     self.save(save_dir)
         finally:
             bar.close()

@@ -2,6 +2,9 @@
 
 Every worker of a job runs this with the same job file, under a launcher
 (:mod:`.launcher` on one machine, ``mxnet/tools/launch.py`` on a cluster).
+Unlike ``d2l-rnn train --kvstore dist_sync`` (checkpoints, written by worker
+0 only), it runs the chapter's ``train_and_predict_rnn_gluon`` and lets
+*every* worker write its perplexities and parameters, to compare them.
 The job file is a JSON object; every key is optional except ``kvstore``,
 and the defaults are the chapter's:
 
@@ -21,15 +24,27 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["DEFAULTS", "load_job", "run_worker", "main"]
+from .architecture import CELLS, build_model
+from .data import load_data_time_machine
+from .devices import parse_contexts
+from .seeding import set_seed
+from .settings import TrainSettings
+from .training import train_and_predict_rnn_gluon
 
-DEFAULTS = {
-    "kvstore": None, "seed": 0, "cell": "rnn", "num_hiddens": 256,
-    "num_chars": 10000, "num_epochs": 200, "num_steps": 35, "batch_size": 32,
-    "lr": 100.0, "clipping_theta": 0.01, "pred_period": 50, "pred_len": 50,
-    "prefixes": ["traveller", "time traveller"], "ctx": "cpu", "output_dir": None,
-}
-_CELLS = ("rnn", "gru", "lstm")
+__all__ = ["job_defaults", "load_job", "run_worker", "main"]
+
+
+def job_defaults():
+    """The job keys and their defaults: the chapter's, from :class:`TrainSettings`."""
+    chapter = TrainSettings()
+    return {
+        "kvstore": None, "seed": chapter.seed, "cell": chapter.cell,
+        "num_hiddens": chapter.num_hiddens, "num_chars": chapter.num_chars,
+        "num_epochs": chapter.epochs, "num_steps": chapter.num_steps,
+        "batch_size": chapter.batch_size, "lr": chapter.lr, "clipping_theta": chapter.clip,
+        "pred_period": chapter.pred_period, "pred_len": chapter.pred_len,
+        "prefixes": list(chapter.prefixes), "ctx": "cpu", "output_dir": None,
+    }
 
 
 def load_job(path):
@@ -47,17 +62,18 @@ def load_job(path):
         raise ValueError("cannot read job file %s: %s" % (path, err)) from err
     if not isinstance(given, dict):
         raise ValueError("job file %s must hold a JSON object" % path)
-    unknown = sorted(set(given) - set(DEFAULTS))
+    defaults = job_defaults()
+    unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise ValueError("job file %s has unknown keys %s; known keys: %s"
-                         % (path, ", ".join(unknown), ", ".join(sorted(DEFAULTS))))
-    job = dict(DEFAULTS, **given)
+                         % (path, ", ".join(unknown), ", ".join(sorted(defaults))))
+    job = dict(defaults, **given)
     if job["kvstore"] not in ("dist_sync", "dist_async"):
         raise ValueError("job file %s: kvstore must be 'dist_sync' or "
                          "'dist_async', got %r" % (path, job["kvstore"]))
-    if job["cell"] not in _CELLS:
+    if job["cell"] not in CELLS:
         raise ValueError("job file %s: cell must be one of %s, got %r"
-                         % (path, ", ".join(_CELLS), job["cell"]))
+                         % (path, ", ".join(CELLS), job["cell"]))
     return job
 
 
@@ -73,18 +89,12 @@ def run_worker(job):
     The model, data and seed are the same in every worker, so all start
     from the same parameters and draw the same sampler offsets.
     """
-    from mxnet.gluon import rnn
-
-    import d2l_rnn as d2l
-    from d2l_rnn.devices import parse_contexts
-
-    d2l.set_seed(job["seed"])
+    set_seed(job["seed"])
     corpus_indices, char_to_idx, idx_to_char, vocab_size = \
-        d2l.load_data_time_machine(num_chars=job["num_chars"])
-    layer = {"rnn": rnn.RNN, "gru": rnn.GRU, "lstm": rnn.LSTM}[job["cell"]]
-    model = d2l.RNNModel(layer(job["num_hiddens"]), vocab_size)
+        load_data_time_machine(num_chars=job["num_chars"])
+    model = build_model(job["cell"], job["num_hiddens"], 1, vocab_size)
     ctx = parse_contexts(job["ctx"])
-    history = d2l.train_and_predict_rnn_gluon(
+    history = train_and_predict_rnn_gluon(
         model, job["num_hiddens"], vocab_size, ctx, corpus_indices, idx_to_char,
         char_to_idx, job["num_epochs"], job["num_steps"], job["lr"],
         job["clipping_theta"], job["batch_size"], job["pred_period"],

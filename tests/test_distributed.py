@@ -19,7 +19,7 @@ from mxnet.gluon import rnn
 
 import d2l_rnn
 from d2l_rnn.launcher import JobFailed, LocalJob
-from d2l_rnn.worker import DEFAULTS
+from d2l_rnn.worker import job_defaults
 
 pytestmark = [pytest.mark.dist, pytest.mark.timeout(240)]
 
@@ -45,7 +45,7 @@ def _results(tmp_path):
 
 def _single_process(settings):
     """The same training in this process, one context, the same global batch."""
-    job = dict(DEFAULTS, **settings)
+    job = dict(job_defaults(), **settings)
     d2l_rnn.set_seed(job["seed"])
     corpus_indices, char_to_idx, idx_to_char, vocab_size = d2l_rnn.load_data_time_machine()
     model = d2l_rnn.RNNModel(rnn.RNN(job["num_hiddens"]), vocab_size)
