@@ -66,23 +66,29 @@ def test_unknown_kvstore_is_refused(capsys):
     assert "invalid choice: 'local'" in one_error_line(result)
 
 
-@pytest.mark.dist
-@pytest.mark.timeout(240)
-def test_dist_sync_through_the_command_line(capsys, tmp_path):
-    flags = [*TINY, "--epochs", "3", "--pred-period", "1"]
-    alone = run(capsys, "train", *flags, "--save", tmp_path / "alone")
-    assert alone.code == 0
-    job = subprocess.run(
+def _job(tmp_path, *train_args):
+    return subprocess.run(
         [sys.executable, "-m", "d2l_rnn.launcher", "-n", "2", "--timeout", "150",
          "--log-dir", str(tmp_path / "logs"), "--", sys.executable, "-m", "d2l_rnn",
-         "train", *flags, "--kvstore", "dist_sync", "--save", str(tmp_path / "job")],
+         "train", *TINY, "--pred-period", "1", "--kvstore", "dist_sync", *train_args],
         capture_output=True, text=True, timeout=200)
-    assert job.returncode == 0, job.stderr
-    assert job.stdout.count("epoch 3, perplexity") == 1  # worker 0's lines
-    # Only worker 0 saves: one run, its checkpoint complete.
-    snapshot = d2l_rnn.load_checkpoint(tmp_path / "job")
-    assert snapshot.epoch == 3
-    worker_logs = [p.read_text() for p in sorted((tmp_path / "logs").glob("worker-*.log"))]
-    assert sum("saved epoch 3" in log for log in worker_logs) == 1
-    np.testing.assert_allclose(snapshot.history, d2l_rnn.load_checkpoint(tmp_path / "alone")
+
+
+@pytest.mark.dist
+@pytest.mark.timeout(300)
+def test_dist_sync_through_the_command_line_with_resume(capsys, tmp_path):
+    alone = run(capsys, "train", *TINY, "--pred-period", "1", "--epochs", "3",
+                "--save", tmp_path / "alone")
+    assert alone.code == 0
+    first = _job(tmp_path, "--epochs", "2", "--save", tmp_path / "job")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("epoch 2, perplexity") == 1  # worker 0's lines
+    # Only worker 0 saves.
+    logs = [p.read_text() for p in sorted((tmp_path / "logs").glob("worker-*.log"))]
+    assert sum("saved epoch 2" in log for log in logs) == 1
+    second = _job(tmp_path, "--epochs", "3", "--resume", tmp_path / "job")
+    assert second.returncode == 0, second.stderr
+    resumed = d2l_rnn.load_checkpoint(tmp_path / "job")
+    assert resumed.epoch == 3
+    np.testing.assert_allclose(resumed.history, d2l_rnn.load_checkpoint(tmp_path / "alone")
                                .history, rtol=1e-4)
