@@ -30,5 +30,21 @@ test: lint
 bench-dist: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_dist.py
 
+# Notebooks: `make notebooks` re-executes every notebooks/*.ipynb in place
+# (fresh outputs, written only if every cell ran); `make lab` registers the
+# .venv's Python as the kernel the notebooks name and starts JupyterLab.
+.PHONY: notebooks kernel lab
+KERNEL_NAME := d2l_rnn
+LAB_ARGS ?=
+
+notebooks: $(BIN)/.installed
+	$(BIN)/python -m d2l_rnn.notebooks notebooks
+
+kernel: $(BIN)/.installed
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "Python 3 ($(KERNEL_NAME))"
+
+lab: kernel
+	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,200 @@
+"""Notebooks: every one in notebooks/ runs headless; the chapter's shows what it should.
+
+Each notebook is executed once per session with a real ipykernel on this
+interpreter, on the CPU (CUDA_VISIBLE_DEVICES is emptied), and shared by the
+checks below. ``D2L_RNN_COMPARE_EPOCHS`` shortens only the GRU/LSTM comparison
+at the end of rnn-gluon.ipynb (the notebook says so); the chapter's RNN still
+trains its full 200 epochs.
+"""
+
+import base64
+import math
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nbclient", reason="needs the notebook extra: pip install -e '.[notebook]'")
+
+import nbformat  # noqa: E402
+from nbclient.exceptions import CellExecutionError  # noqa: E402
+
+from d2l_rnn import notebooks  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO / "notebooks"
+CHAPTER = NOTEBOOK_DIR / "rnn-gluon.ipynb"
+COMPARE_EPOCHS = 10
+ENV = {"D2L_RNN_COMPARE_EPOCHS": str(COMPARE_EPOCHS), "CUDA_VISIBLE_DEVICES": ""}
+
+
+@pytest.fixture(scope="module")
+def executed():
+    """``run(path)``: the notebook executed in a fresh kernel, once per module.
+
+    A failure is remembered too, so a broken notebook costs one run, not one
+    per test that looks at it.
+    """
+    results = {}
+
+    def run(path):
+        if path not in results:
+            try:
+                results[path] = notebooks.execute_notebook(path, env=ENV)
+            except Exception as err:  # re-raised by every test that asks
+                results[path] = err
+        if isinstance(results[path], Exception):
+            raise results[path]
+        return results[path]
+
+    return run
+
+
+def _cell(nb, tag):
+    cells = [c for c in nb.cells if tag in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "expected one cell tagged %r, found %d" % (tag, len(cells))
+    return cells[0]
+
+
+def _result(nb, tag):
+    """The text/plain value the cell tagged ``tag`` ends with."""
+    results = [o for o in _cell(nb, tag).outputs if o.output_type == "execute_result"]
+    assert results, "cell %r shows no value" % tag
+    return results[-1].data["text/plain"]
+
+
+def _stdout(nb, tag):
+    return "".join(o.text for o in _cell(nb, tag).outputs
+                   if o.output_type == "stream" and o.name == "stdout")
+
+
+def _png(nb, tag):
+    images = [o.data["image/png"] for o in _cell(nb, tag).outputs
+              if "image/png" in o.get("data", {})]
+    assert len(images) == 1, "cell %r should show one PNG plot, shows %d" % (tag, len(images))
+    return base64.b64decode(images[0])
+
+
+def check_chapter_outputs(nb, compare_epochs):
+    """Assert the key outputs of rnn-gluon.ipynb (executed now, or as committed)."""
+    assert _result(nb, "state-shape") == "(1, 2, 256)"
+    assert _result(nb, "forward-shapes") == "((35, 2, 256), 1, (1, 2, 256))"
+
+    untrained = _result(nb, "untrained")
+    assert re.fullmatch(r"'traveller.{10}'", untrained), untrained
+    assert re.search(r"^device: (cpu|gpu)\(\d+\)$", _stdout(nb, "untrained"), re.M)
+
+    out = _stdout(nb, "training")
+    epochs = re.findall(r"^epoch (\d+), perplexity (\d+\.\d+), time \d+\.\d\d sec$", out, re.M)
+    assert [int(e) for e, _ in epochs] == [50, 100, 150, 200], out
+    final = float(epochs[-1][1])
+    assert 1 <= final <= 1.5, "perplexity at epoch 200 is %s, the chapter reaches 1.34" % final
+    samples = re.findall(r"^ - (.*)$", out, re.M)
+    assert len(samples) == 8 and all(len(s) in (59, 64) for s in samples), samples
+    assert samples[-2].startswith("traveller") and samples[-1].startswith("time traveller")
+
+    assert _png(nb, "plot").startswith(b"\x89PNG\r\n\x1a\n")
+
+    comparison = _stdout(nb, "comparison")
+    summary = {name: (float(first), float(last), int(n)) for name, first, last, n in re.findall(
+        r"^(RNN|GRU|LSTM) +perplexity (\d+\.\d+) after epoch 1, (\d+\.\d+) after epoch (\d+)$",
+        comparison, re.M)}
+    assert sorted(summary) == ["GRU", "LSTM", "RNN"], comparison
+    assert summary["RNN"][1:] == (final, 200)
+    for name in ("GRU", "LSTM"):
+        first, last, n = summary[name]
+        assert n == compare_epochs
+        assert math.isfinite(last) and 1 <= last < first, (name, first, last)
+    assert _png(nb, "comparison-plot").startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_chapter_notebook_exists_and_is_picked_up():
+    assert CHAPTER in notebooks.find_notebooks([NOTEBOOK_DIR])
+
+
+def test_every_notebook_names_the_kernel_make_kernel_registers():
+    # Otherwise `make lab` opens the notebook with a "select kernel" prompt.
+    name = re.search(r"^KERNEL_NAME := (\S+)$", (REPO / "Makefile").read_text(), re.M).group(1)
+    for path in notebooks.find_notebooks([NOTEBOOK_DIR]):
+        spec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+        assert spec.get("name") == name, (
+            "%s names kernel %r; choose the kernel %r (`make kernel` registers it) and save"
+            % (path.name, spec.get("name"), name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", notebooks.find_notebooks([NOTEBOOK_DIR]),
+                         ids=lambda p: p.name)
+def test_every_notebook_runs_without_error(path, executed):
+    nb = executed(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.execution_count is not None for c in code)
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+
+
+@pytest.mark.slow
+def test_chapter_notebook_outputs(executed):
+    check_chapter_outputs(executed(CHAPTER), COMPARE_EPOCHS)
+
+
+def test_committed_chapter_notebook_carries_a_full_run():
+    """What a reader sees on GitHub: real outputs, the plots, the full comparison."""
+    check_chapter_outputs(nbformat.read(CHAPTER, as_version=4), compare_epochs=200)
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_refresh_writes_outputs_of_this_interpreter_run_in_the_notebook_folder(tmp_path):
+    path = tmp_path / "good.ipynb"
+    _notebook(path, "import os, sys\nprint(6 * 7)", "print(sys.executable)\nprint(os.getcwd())",
+              "os.environ['D2L_RNN_COMPARE_EPOCHS']")
+    notebooks.refresh_notebook(path, timeout=120, env={"D2L_RNN_COMPARE_EPOCHS": "3"})
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].outputs[0].text == "42\n"
+    assert nb.cells[1].outputs[0].text == "%s\n%s\n" % (sys.executable, tmp_path)
+    assert nb.cells[2].outputs[0].data["text/plain"] == "'3'"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.ipynb"]
+
+
+def test_main_refreshes_a_folder_and_leaves_a_failing_notebook_untouched(tmp_path, capsys):
+    good = tmp_path / "a.ipynb"
+    bad = tmp_path / "b.ipynb"
+    _notebook(good, "print('fresh')")
+    before = _notebook(bad, "x = 1", "1 / 0", "print('never')")
+    assert notebooks.main([str(tmp_path), "--timeout", "120"]) == 1
+    err = capsys.readouterr().err
+    assert "b.ipynb failed and was left unchanged" in err and "ZeroDivisionError" in err
+    assert "1 of 2 notebooks failed" in err
+    assert bad.read_bytes() == before
+    assert nbformat.read(good, as_version=4).cells[0].outputs[0].text == "fresh\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb", "b.ipynb"]
+
+
+def test_execute_raises_the_cell_error(tmp_path):
+    path = tmp_path / "bad.ipynb"
+    _notebook(path, "raise ValueError('broken on purpose')")
+    with pytest.raises(CellExecutionError, match="broken on purpose"):
+        notebooks.execute_notebook(path, timeout=120)
+
+
+def test_find_notebooks_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no notebooks \(\*\.ipynb\) in"):
+        notebooks.find_notebooks([tmp_path])
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(FileNotFoundError, match="neither a .ipynb file nor a folder"):
+        notebooks.find_notebooks([tmp_path / "notes.txt"])
+    with pytest.raises(FileNotFoundError, match="neither"):
+        notebooks.find_notebooks([tmp_path / "missing.ipynb"])
+
+
+def test_main_with_no_notebooks_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        notebooks.main([str(tmp_path)])
+    assert info.value.code == 2
+    assert "no notebooks" in capsys.readouterr().err
