@@ -146,6 +146,11 @@ def refresh_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
 def main(argv=None):
     """Refresh the notebooks named on the command line; return the exit status."""
     from nbclient.exceptions import CellControlSignal, DeadKernelError
+    from nbformat import ValidationError
+    from nbformat.reader import NotJSONError
+
+    # What one broken notebook can raise; the others still get refreshed.
+    broken = (CellControlSignal, DeadKernelError, NotJSONError, ValidationError)
 
     parser = argparse.ArgumentParser(
         prog="python -m d2l_rnn.notebooks",
@@ -165,7 +170,7 @@ def main(argv=None):
         start = time.time()
         try:
             refresh_notebook(path, timeout=args.timeout)
-        except (CellControlSignal, DeadKernelError) as err:
+        except broken as err:
             print("error: %s failed and was left unchanged:\n%s" % (path, err),
                   file=sys.stderr)
             failed.append(path)

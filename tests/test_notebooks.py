@@ -167,13 +167,16 @@ def test_main_refreshes_a_folder_and_leaves_a_failing_notebook_untouched(tmp_pat
     bad = tmp_path / "b.ipynb"
     _notebook(good, "print('fresh')")
     before = _notebook(bad, "x = 1", "1 / 0", "print('never')")
+    corrupt = tmp_path / "c.ipynb"
+    corrupt.write_text('{"cells": [')  # cut short, as by a crashed editor
     assert notebooks.main([str(tmp_path), "--timeout", "120"]) == 1
     err = capsys.readouterr().err
     assert "b.ipynb failed and was left unchanged" in err and "ZeroDivisionError" in err
-    assert "1 of 2 notebooks failed" in err
-    assert bad.read_bytes() == before
+    assert "c.ipynb failed and was left unchanged" in err and "JSON" in err
+    assert "2 of 3 notebooks failed" in err
+    assert bad.read_bytes() == before and corrupt.read_text() == '{"cells": ['
     assert nbformat.read(good, as_version=4).cells[0].outputs[0].text == "fresh\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb", "b.ipynb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb", "b.ipynb", "c.ipynb"]
 
 
 def test_execute_raises_the_cell_error(tmp_path):
