@@ -15,10 +15,13 @@ nbformat, ipykernel); they are imported only when a notebook is run.
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ._durable import replace_atomically
 
 __all__ = ["DEFAULT_TIMEOUT", "find_notebooks", "execute_notebook",
            "refresh_notebook", "main"]
@@ -118,8 +121,8 @@ def execute_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
 def refresh_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
     """Execute the notebook at ``path`` and write it back with its new outputs.
 
-    The file is replaced only after every cell has run: it is written to a
-    temporary file next to it and renamed over it, so a failing or
+    The file is replaced only after every cell has run, and atomically
+    (:func:`~d2l_rnn._durable.replace_atomically`), so a failing or
     interrupted run leaves the committed notebook exactly as it was.
 
     Returns
@@ -132,14 +135,14 @@ def refresh_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
     path = Path(path)
     nb = execute_notebook(path, timeout=timeout, env=env)
     nbformat.validate(nb)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".%s." % path.name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    mode = stat.S_IMODE(path.stat().st_mode)
+
+    def write(tmp):
+        nbformat.write(nb, tmp)
+        # The temporary file is created 0600; keep the notebook readable as it was.
+        os.chmod(tmp, mode)
+
+    replace_atomically(path, write)
     return nb
 
 

@@ -154,7 +154,9 @@ def test_refresh_writes_outputs_of_this_interpreter_run_in_the_notebook_folder(t
     path = tmp_path / "good.ipynb"
     _notebook(path, "import os, sys\nprint(6 * 7)", "print(sys.executable)\nprint(os.getcwd())",
               "os.environ['D2L_RNN_COMPARE_EPOCHS']")
+    path.chmod(0o644)
     notebooks.refresh_notebook(path, timeout=120, env={"D2L_RNN_COMPARE_EPOCHS": "3"})
+    assert path.stat().st_mode & 0o777 == 0o644
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].outputs[0].text == "42\n"
     assert nb.cells[1].outputs[0].text == "%s\n%s\n" % (sys.executable, tmp_path)
