@@ -1,16 +1,25 @@
 # d2l_rnn: `make demo` runs the chapter, `make test` runs the suite.
-# Both create .venv on first use with $(PYTHON) (3.8-3.11).
+# Both create a venv on first use with $(PYTHON) (3.8-3.12): .venv for the
+# default python3.11, .venv-py312 for PYTHON=python3.12 and so on, so
+# several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
 PYTHON ?= python3.11
-VENV ?= .venv
+PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
+CU112_VENV := .venv-cu112$(PYTAG)
+ifeq ($(GPU),1)
+VENV ?= $(CU112_VENV)
+EXTRAS ?= cu112,test
+else
+VENV ?= .venv$(PYTAG)
 EXTRAS ?= cpu,test,notebook
+endif
 BIN := $(VENV)/bin
 
-.PHONY: all demo test lint clean bench-dist
+.PHONY: all demo test lint clean bench-dist test-cu112
 
 all: test
 
 $(BIN)/.installed: pyproject.toml
-	@$(PYTHON) -c '' 2>/dev/null || { echo "error: $(PYTHON) does not run here; install Python 3.8-3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@$(PYTHON) -c '' 2>/dev/null || { echo "error: $(PYTHON) is missing or does not run (a pyenv shim of a version that is not enabled?); install Python 3.8-3.12 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
 	@$(PYTHON) d2l_rnn/_compat.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -45,6 +54,15 @@ kernel: $(BIN)/.installed
 
 lab: kernel
 	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
+
+# The whole suite on the GPU flavour, in a venv made afresh each time, with a
+# stand-in libcuda.so.1 (tests/stub_driver.py) in place of the NVIDIA driver.
+test-cu112:
+	rm -rf $(CU112_VENV)
+	$(MAKE) --no-print-directory GPU=1 VENV=$(CU112_VENV) $(CU112_VENV)/bin/.installed
+	$(CU112_VENV)/bin/python tests/stub_driver.py $(CU112_VENV)/stub-driver
+	LD_LIBRARY_PATH=$(CURDIR)/$(CU112_VENV)/stub-driver$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} \
+		$(CU112_VENV)/bin/python -m pytest
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,17 +1,47 @@
 """Import MXNet for the rest of the package, or say clearly why it cannot be.
 
 Every module of :mod:`d2l_rnn` that needs MXNet imports it from here, so the
-checks on the Python version and on the installed MXNet flavour live in one
-place and run before MXNet's own import (whose failures are cryptic: a numpy
-build error, ``np.bool`` missing, a missing ``libcudnn.so.8``).
+facts about which Pythons, numpys and MXNet flavours work live in one place,
+and the steps that make them work run before MXNet's own import, whose
+failures are cryptic (a numpy build error, ``np.bool`` missing, a missing
+``libcudnn.so.8``):
+
+* Python 3.8 to 3.12 (:func:`check_python`). MXNet 1.9.1, the last release,
+  breaks on numpy 2, and numpy 1.x has no wheels for Python 3.13.
+* Python 3.12 needs numpy >= 1.26, which dropped the ``np.bool`` alias that
+  MXNet still uses; :func:`restore_numpy_bool` puts it back, only when it is
+  missing. (3.12 also dropped ``distutils``; the ``setuptools`` dependency
+  provides it.)
+* The GPU flavour, ``mxnet-cu112``, links the CUDA 11 runtime, cuDNN 8 and
+  friends by name, but their PyPI wheels put them in
+  ``site-packages/nvidia/*/lib``, which the loader does not search.
+  :func:`preload_cuda_libraries` loads them first with ``RTLD_GLOBAL``, so
+  ``libmxnet.so`` finds them already loaded. Only the NVIDIA driver's
+  ``libcuda.so.1`` cannot come from PyPI; without it the import stops with
+  an error that says how to use the CPU flavour instead.
+
+On the CPU flavour none of the GPU steps run. Only the standard library is
+imported at module level: the Makefile runs this file as ``python
+d2l_rnn/_compat.py`` with a bare interpreter, before any environment exists.
 """
 
+import re
 import sys
+from pathlib import Path
 
-__all__ = ["SUPPORTED_PYTHONS", "check_python", "import_mxnet"]
+__all__ = [
+    "SUPPORTED_PYTHONS", "GPU_DRIVER", "check_python", "restore_numpy_bool",
+    "mxnet_flavours", "cuda_library_paths", "preload_cuda_libraries",
+    "prepare_gpu_flavour", "import_mxnet",
+]
 
-# MXNet 1.9.1, the last release, needs numpy<1.24, whose wheels stop at 3.11.
-SUPPORTED_PYTHONS = ((3, 8), (3, 11))
+SUPPORTED_PYTHONS = ((3, 8), (3, 12))
+
+# The one library of the GPU stack that only the NVIDIA driver installs.
+GPU_DRIVER = "libcuda.so.1"
+
+_CPU_HINT = ("use the CPU flavour instead: `pip uninstall -y mxnet-cu112 && "
+             "pip install 'd2l_rnn[cpu]'` (or `make demo` without GPU=1)")
 
 
 def check_python(version_info=None):
@@ -24,17 +54,153 @@ def check_python(version_info=None):
     """
     version = tuple((version_info or sys.version_info)[:2])
     low, high = SUPPORTED_PYTHONS
-    if not low <= version <= high:
+    if low <= version <= high:
+        return
+    why = ("MXNet 1.9.1 needs numpy 1.x, which has no wheels for Python %d.%d "
+           "and newer" % (high[0], high[1] + 1) if version > high
+           else "older Pythons are not tested")
+    raise ImportError(
+        "d2l_rnn needs Python %d.%d to %d.%d; this is Python %d.%d (%s). "
+        "Create the environment with a supported interpreter, e.g. "
+        "`make PYTHON=python3.12`." % (low + high + version + (why,)))
+
+
+def restore_numpy_bool(np=None):
+    """Give numpy back its ``np.bool`` alias if it lacks it; return True if so.
+
+    numpy 1.24 removed the alias (for the builtin ``bool``) and MXNet 1.9.1
+    uses it at import. Where numpy still has it (numpy < 1.24, with a
+    deprecation warning; numpy 2, as ``np.bool_``) nothing is changed.
+    """
+    import warnings
+
+    if np is None:
+        import numpy as np
+    with warnings.catch_warnings():
+        # Probing the alias warns on every numpy that knows its history.
+        warnings.simplefilter("ignore")
+        if hasattr(np, "bool"):
+            return False
+    np.bool = bool
+    return True
+
+
+def mxnet_flavours(site_dir):
+    """Return the MXNet distributions installed in ``site_dir``.
+
+    Returns
+    -------
+    set of str
+        ``"cpu"`` for ``mxnet`` (or ``mxnet-mkl``, ``mxnet-native``),
+        ``"gpu"`` for any ``mxnet-cu*`` such as ``mxnet-cu112``, read from
+        the ``*.dist-info`` folders that pip writes next to the ``mxnet``
+        package.
+    """
+    found = set()
+    for entry in Path(site_dir).glob("mxnet*.dist-info"):
+        if re.match(r"mxnet[-_]cu\d+(mkl)?-\d", entry.name, re.IGNORECASE):
+            found.add("gpu")
+        elif re.match(r"mxnet([-_](mkl|native))?-\d", entry.name, re.IGNORECASE):
+            found.add("cpu")
+    return found
+
+
+def cuda_library_paths(site_dir):
+    """Return the shared libraries of the ``nvidia-*`` wheels, sorted by path."""
+    return sorted(Path(site_dir).glob("nvidia/*/lib/lib*.so*"))
+
+
+def preload_cuda_libraries(paths, load=None):
+    """Load ``paths`` into the process so later libraries can link to them.
+
+    The wheels' libraries need each other (cuSOLVER needs cuBLAS, ...), so a
+    library whose dependency is not loaded yet is retried after the others,
+    until a round loads nothing more.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        Shared libraries, e.g. from :func:`cuda_library_paths`.
+    load : callable, optional
+        ``load(path)``, raising OSError on failure; by default
+        ``ctypes.CDLL(path, RTLD_GLOBAL)``, which makes the symbols visible
+        to every library loaded later.
+
+    Returns
+    -------
+    list of (pathlib.Path, OSError)
+        The libraries that could not be loaded, with the loader's reason.
+    """
+    if load is None:
+        import ctypes
+
+        def load(path):
+            ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+
+    pending = list(paths)
+    while pending:
+        failed = []
+        for path in pending:
+            try:
+                load(path)
+            except OSError as err:
+                failed.append((path, err))
+        if len(failed) == len(pending):
+            return failed
+        pending = [path for path, _ in failed]
+    return []
+
+
+def prepare_gpu_flavour(site_dir, driver=GPU_DRIVER):
+    """Make ``libmxnet.so`` of ``mxnet-cu112`` loadable; return what failed.
+
+    Loads the NVIDIA driver (raising ImportError with instructions when it
+    is missing), then every library of the ``nvidia-*`` wheels in
+    ``site_dir``. Returns :func:`preload_cuda_libraries`' failures.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL(driver, mode=ctypes.RTLD_GLOBAL)
+    except OSError as err:
         raise ImportError(
-            "d2l_rnn needs Python %d.%d to %d.%d (MXNet 1.9.1 needs numpy<1.24); "
-            "this is Python %d.%d. Create the environment with a supported "
-            "interpreter, e.g. `make PYTHON=python3.11`."
-            % (low + high + version))
+            "the GPU flavour of MXNet (mxnet-cu112) is installed, but the "
+            "NVIDIA driver is not: %s cannot be loaded (%s). Install the "
+            "NVIDIA driver (`nvidia-smi` then lists your GPU), or %s."
+            % (driver, err, _CPU_HINT)) from err
+    return preload_cuda_libraries(cuda_library_paths(site_dir))
+
+
+def _mxnet_site_dir():
+    import importlib.util
+
+    spec = importlib.util.find_spec("mxnet")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]).parent
+
+
+def _prepare(site_dir):
+    """Run the steps MXNet needs before its import; return preload failures."""
+    restore_numpy_bool()
+    flavours = mxnet_flavours(site_dir)
+    if flavours == {"cpu", "gpu"}:
+        raise ImportError(
+            "both MXNet flavours, mxnet (CPU) and mxnet-cu* (GPU), are installed "
+            "in %s; they share the `mxnet` package, so one has overwritten the "
+            "other. Keep one: `pip uninstall -y mxnet mxnet-cu112`, then `pip "
+            "install 'd2l_rnn[cpu]'` or `pip install 'd2l_rnn[cu112]'`." % site_dir)
+    return prepare_gpu_flavour(site_dir) if flavours == {"gpu"} else []
 
 
 def import_mxnet():
-    """Return the ``mxnet`` module, or raise ImportError saying what to install."""
+    """Return the ``mxnet`` module, or raise ImportError saying what to do."""
+    mxnet = sys.modules.get("mxnet")
+    if mxnet is not None:  # the common case: every call after the first
+        return mxnet
     check_python()
+    site_dir = _mxnet_site_dir()
+    failed = _prepare(site_dir) if site_dir is not None else []
     try:
         import mxnet
     except ImportError as err:
@@ -45,6 +211,15 @@ def import_mxnet():
             "flavour with `pip install 'd2l_rnn[cpu]'` (or `pip install "
             "mxnet==1.9.1`), or the GPU flavour with `pip install "
             "'d2l_rnn[cu112]'`.") from err
+    except OSError as err:
+        if not failed:
+            raise
+        raise ImportError(
+            "MXNet's GPU flavour cannot load libmxnet.so (%s); these CUDA "
+            "libraries of the nvidia-* wheels failed to load: %s. Reinstall "
+            "them with `pip install --force-reinstall 'd2l_rnn[cu112]'`, or %s."
+            % (err, "; ".join("%s (%s)" % (p.name, e) for p, e in failed),
+               _CPU_HINT)) from err
     return mxnet
 
 

@@ -27,7 +27,7 @@ def test_unsupported_python_is_refused(version):
         _compat.check_python(version)
 
 
-@pytest.mark.parametrize("version", [(3, 8), (3, 11)])
+@pytest.mark.parametrize("version", [(3, 8), (3, 11), (3, 12)])
 def test_supported_python_is_accepted(version):
     _compat.check_python(version)
 
