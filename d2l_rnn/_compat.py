@@ -30,7 +30,8 @@ import sys
 from pathlib import Path
 
 __all__ = [
-    "SUPPORTED_PYTHONS", "GPU_DRIVER", "check_python", "restore_numpy_bool",
+    "SUPPORTED_PYTHONS", "GPU_DRIVER", "requires_python", "check_python",
+    "restore_numpy_bool",
     "mxnet_flavours", "cuda_library_paths", "preload_cuda_libraries",
     "prepare_gpu_flavour", "import_mxnet",
 ]
@@ -42,6 +43,16 @@ GPU_DRIVER = "libcuda.so.1"
 
 _CPU_HINT = ("use the CPU flavour instead: `pip uninstall -y mxnet-cu112 && "
              "pip install 'd2l_rnn[cpu]'` (or `make demo` without GPU=1)")
+
+
+def requires_python():
+    """Return :data:`SUPPORTED_PYTHONS` as a specifier: ``">=3.8,<3.13"``.
+
+    ``hatch_build.py`` puts it into the package metadata, so pip and this
+    module share one range.
+    """
+    low, high = SUPPORTED_PYTHONS
+    return ">=%d.%d,<%d.%d" % (low[0], low[1], high[0], high[1] + 1)
 
 
 def check_python(version_info=None):

@@ -9,6 +9,7 @@ runs the same suite on the real wheels.
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -213,18 +214,40 @@ def test_python_3_12_is_supported_and_3_13_says_why_not():
         _compat.check_python((3, 13, 0))
 
 
-def test_pyproject_matches_the_supported_pythons():
+def _hatch_hook():
+    pytest.importorskip("hatchling")
+    return runpy.run_path(str(REPO / "hatch_build.py"))["CheckPython"](str(REPO), {})
+
+
+def test_package_metadata_gets_the_supported_range():
+    from packaging.specifiers import SpecifierSet
+
+    metadata = {}
+    _hatch_hook().update(metadata)
+    requires = SpecifierSet(metadata["requires-python"])
+    low, high = _compat.SUPPORTED_PYTHONS
+    for minor in range(6, 16):
+        assert ("3.%d" % minor in requires) == (low <= (3, minor) <= high), minor
+
+
+def test_install_on_python_3_13_stops_with_the_reason():
+    _hatch_hook()  # skips without hatchling
+    code = ("import runpy, sys; sys.version_info = (3, 13, 0, 'final', 0); "
+            "hook = runpy.run_path(%r)['CheckPython'](%r, {}); hook.update({})"
+            % (str(REPO / "hatch_build.py"), str(REPO)))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: d2l_rnn needs Python 3.8 to 3.12; this is Python 3.13")
+
+
+def test_dependencies_follow_the_python_version():
     tomllib = pytest.importorskip("tomllib")
     from packaging.requirements import Requirement
-    from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    low, high = _compat.SUPPORTED_PYTHONS
-    requires = SpecifierSet(project["requires-python"])
-    for minor in range(6, 16):
-        assert ("3.%d" % minor in requires) == (low <= (3, minor) <= high), minor
     deps = [Requirement(d) for d in project["dependencies"]]
+    low, high = _compat.SUPPORTED_PYTHONS
     for minor in range(low[1], high[1] + 1):
         env = {"python_version": "3.%d" % minor}
         chosen = [d for d in deps if d.marker is None or d.marker.evaluate(env)]

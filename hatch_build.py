@@ -1,0 +1,29 @@
+"""Metadata hook: ``requires-python`` from d2l_rnn, and an early, clear refusal.
+
+The supported range lives in ``d2l_rnn/_compat.py``; this hook copies it
+into the package metadata. It also stops an install on an unsupported
+Python at its first step: pip checks ``requires-python`` only while it
+resolves the dependencies, and on Python 3.13 it first tries to build numpy
+1.x from source, for many minutes, before failing. Hatchling runs this hook
+when pip asks for the metadata, before anything else is fetched or built,
+so the user sees d2l_rnn's own message at once.
+"""
+
+import runpy
+from pathlib import Path
+
+from hatchling.metadata.plugin.interface import MetadataHookInterface
+
+__all__ = ["CheckPython"]
+
+
+class CheckPython(MetadataHookInterface):
+    """Set ``requires-python``; refuse, saying why, to build for this Python."""
+
+    def update(self, metadata):
+        compat = runpy.run_path(str(Path(self.root) / "d2l_rnn" / "_compat.py"))
+        try:
+            compat["check_python"]()
+        except ImportError as err:
+            raise SystemExit("error: %s" % err) from None
+        metadata["requires-python"] = compat["requires_python"]()
