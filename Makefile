@@ -5,12 +5,15 @@
 PYTHON ?= python3.11
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
 CU112_VENV := .venv-cu112$(PYTAG)
+# Extras besides the MXNet flavour: the same for CPU and GPU, so the whole
+# suite runs on both.
+DEV_EXTRAS := test,notebook
 ifeq ($(GPU),1)
 VENV ?= $(CU112_VENV)
-EXTRAS ?= cu112,test
+EXTRAS ?= cu112,$(DEV_EXTRAS)
 else
 VENV ?= .venv$(PYTAG)
-EXTRAS ?= cpu,test,notebook
+EXTRAS ?= cpu,$(DEV_EXTRAS)
 endif
 BIN := $(VENV)/bin
 

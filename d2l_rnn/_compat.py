@@ -31,9 +31,8 @@ from pathlib import Path
 
 __all__ = [
     "SUPPORTED_PYTHONS", "GPU_DRIVER", "requires_python", "check_python",
-    "restore_numpy_bool",
-    "mxnet_flavours", "cuda_library_paths", "preload_cuda_libraries",
-    "prepare_gpu_flavour", "import_mxnet",
+    "restore_numpy_bool", "mxnet_flavours", "cuda_library_paths",
+    "preload_cuda_libraries", "prepare_gpu_flavour", "import_mxnet",
 ]
 
 SUPPORTED_PYTHONS = ((3, 8), (3, 12))

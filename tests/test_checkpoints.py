@@ -142,8 +142,8 @@ def test_a_failing_disk_keeps_the_previous_snapshot(tmp_path, monkeypatch):
 
 _KILLER = textwrap.dedent("""
     import os, signal, sys
+    import d2l_rnn  # before mxnet: it readies numpy and the CUDA libraries for it
     from mxnet import nd
-    import d2l_rnn
     from d2l_rnn import _durable, checkpoints
     from d2l_rnn.architecture import build_model
 
