@@ -34,6 +34,13 @@ export CUDA_MODULE_LOADING=${CUDA_MODULE_LOADING:-LAZY}
 
 make --no-print-directory GPU=1 VENV="$VENV" "$VENV/bin/.installed"
 
+# Stop here, clearly, if MXNet cannot put an array on the GPU.
+"$VENV/bin/python" -c "
+import sys, d2l_rnn
+ctx = d2l_rnn.try_gpu()
+sys.exit(None if ctx.device_type == 'gpu' else
+         'error: MXNet cannot use the GPU: try_gpu() returned %s' % ctx)"
+
 echo "== the tests marked gpu"
 D2L_RNN_REQUIRE_GPU=1 "$VENV/bin/python" -m pytest -m gpu -q -p no:cacheprovider
 
@@ -45,8 +52,6 @@ import d2l_rnn
 import d2l_rnn.demo
 
 ctx = d2l_rnn.try_gpu()
-if ctx.device_type != "gpu":
-    raise SystemExit("error: try_gpu() returned %s: MXNet cannot use the GPU" % ctx)
 start = time.perf_counter()
 history = d2l_rnn.demo.main()
 seconds = time.perf_counter() - start
