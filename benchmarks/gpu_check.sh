@@ -3,7 +3,7 @@
 #
 #   benchmarks/gpu_check.sh          (from anywhere; VENV=... to pick the venv)
 #
-# 1. installs the GPU flavour into .venv-cu112 (`make GPU=1`; ~1.5 GB of CUDA
+# 1. installs the GPU flavour into .venv-cu112 (`make GPU=1`; 2.3 GB of
 #    wheels from PyPI on the first run);
 # 2. runs the tests marked `gpu` (model, training step and prediction on
 #    mx.gpu(0); CPU and GPU losses agree to 1e-4), failing rather than

@@ -3,7 +3,7 @@
 The GPU flavour's preload runs here on a fake ``site-packages``: a fake
 ``mxnet`` whose ``libmxnet.so`` links fake CUDA libraries from
 ``nvidia/*/lib`` and the stand-in driver, all compiled with gcc. So ``make
-test`` covers the logic without the 1.5 GB download, and ``make test-cu112``
+test`` covers the logic without the 2.3 GB download, and ``make test-cu112``
 runs the same suite on the real wheels.
 """
 
