@@ -6,8 +6,9 @@
 variable ps-lite needs on loopback, a free port, and bounds: it watches the
 processes and, as soon as one of them fails, stops all of them and raises
 :class:`JobFailed` naming it, because a ps-lite job waits forever for a
-peer that died. The scheduler and servers are ``python -c 'import mxnet'``:
-with ``DMLC_ROLE`` set, importing MXNet runs the node and exits with the job.
+peer that died. The scheduler and servers are ``python -c 'import d2l_rnn'``,
+which imports MXNet after the steps it needs (:mod:`d2l_rnn._compat`): with
+``DMLC_ROLE`` set, importing MXNet runs the node and exits with the job.
 Each process is in its own process group, is sent SIGKILL when the launcher
 dies (Linux), and is ended by ``SIGALRM`` if it outlives the job's timeout.
 """
@@ -106,7 +107,7 @@ class LocalJob:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self._started = time.monotonic()
-        node = [sys.executable, "-c", "import mxnet"]
+        node = [sys.executable, "-c", "import d2l_rnn"]
         try:
             self._spawn("scheduler", "scheduler", node)
             for i in range(self.num_servers):
