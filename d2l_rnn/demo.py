@@ -1,7 +1,9 @@
 """``python -m d2l_rnn.demo``: the chapter's training run, on ``try_gpu()``.
 
 Trains a 256-unit ReLU RNN on the first 10,000 characters of *The Time
-Machine* with the chapter's hyperparameters and prints its lines.
+Machine* with the chapter's hyperparameters (the defaults of
+:class:`~d2l_rnn.settings.TrainSettings`) through the chapter's own function,
+``train_and_predict_rnn_gluon``, and prints its lines.
 """
 
 __all__ = ["main"]
@@ -12,18 +14,18 @@ def main():
     from mxnet.gluon import rnn
 
     import d2l_rnn as d2l
+    from d2l_rnn.settings import TrainSettings
 
-    corpus_indices, char_to_idx, idx_to_char, vocab_size = d2l.load_data_time_machine()
+    s = TrainSettings()
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = d2l.load_data_time_machine(
+        num_chars=s.num_chars)
     ctx = d2l.try_gpu()
     print('training on', ctx)
-    num_hiddens, num_steps = 256, 35
-    num_epochs, batch_size, lr, clipping_theta = 200, 32, 1e2, 1e-2
-    pred_period, pred_len, prefixes = 50, 50, ['traveller', 'time traveller']
-    model = d2l.RNNModel(rnn.RNN(num_hiddens), vocab_size)
+    model = d2l.RNNModel(rnn.RNN(s.num_hiddens), vocab_size)
     return d2l.train_and_predict_rnn_gluon(
-        model, num_hiddens, vocab_size, ctx, corpus_indices, idx_to_char,
-        char_to_idx, num_epochs, num_steps, lr, clipping_theta, batch_size,
-        pred_period, pred_len, prefixes)
+        model, s.num_hiddens, vocab_size, ctx, corpus_indices, idx_to_char,
+        char_to_idx, s.epochs, s.num_steps, s.lr, s.clip, s.batch_size,
+        s.pred_period, s.pred_len, list(s.prefixes))
 
 
 if __name__ == "__main__":
