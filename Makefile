@@ -1,7 +1,8 @@
-# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite.
-# Both create a venv on first use with $(PYTHON) (3.8-3.12): .venv for the
-# default python3.11, .venv-py312 for PYTHON=python3.12 and so on, so
-# several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
+# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite,
+# `make bench` the speed benchmark (EPOCHS=200 by default; it adds PyTorch
+# on Python 3.11). All create a venv on first use with $(PYTHON) (3.8-3.12):
+# .venv for the default python3.11, .venv-py312 for PYTHON=python3.12 and so
+# on, so several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
 PYTHON ?= python3.11
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
 CU112_VENV := .venv-cu112$(PYTAG)
@@ -16,8 +17,9 @@ VENV ?= .venv$(PYTAG)
 EXTRAS ?= cpu,$(DEV_EXTRAS)
 endif
 BIN := $(VENV)/bin
+EPOCHS ?= 200
 
-.PHONY: all demo test lint clean bench-dist test-cu112
+.PHONY: all demo test lint bench clean bench-dist test-cu112
 
 all: test
 
@@ -28,6 +30,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	@touch $@
+
+# torch==2.13.0 is the CPU wheel; the benchmark's extra only, never the library's.
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),bench]"
+	@touch $@
+
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m benchmarks.speed --epochs $(EPOCHS)
 
 demo: $(BIN)/.installed
 	$(BIN)/python -m d2l_rnn.demo

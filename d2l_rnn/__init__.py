@@ -3,6 +3,8 @@
 ``import d2l_rnn as d2l`` gives the helpers the book's RNN chapters call:
 the *Time Machine* loader, the two minibatch samplers, :class:`RNNModel`,
 gradient clipping, prediction, the training function and device helpers;
+chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
+``sgd``, ``predict_rnn``, ``train_and_predict_rnn``);
 and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
 The ``d2l-rnn`` command line lives in :mod:`d2l_rnn.cli`.
 """
@@ -22,6 +24,15 @@ from .devices import try_all_gpus, try_gpu  # noqa: E402
 from .model import RNNModel  # noqa: E402
 from .prediction import predict_rnn_gluon  # noqa: E402
 from .samplers import data_iter_consecutive, data_iter_random  # noqa: E402
+from .scratch import (  # noqa: E402
+    init_rnn_state,
+    make_get_params,
+    predict_rnn,
+    rnn,
+    sgd,
+    to_onehot,
+    train_and_predict_rnn,
+)
 from .seeding import set_seed  # noqa: E402
 from .training import grad_clipping, train_and_predict_rnn_gluon  # noqa: E402
 
@@ -32,4 +43,6 @@ __all__ = [
     "RNNModel", "grad_clipping", "predict_rnn_gluon",
     "train_and_predict_rnn_gluon", "try_gpu", "try_all_gpus", "set_seed",
     "save_checkpoint", "load_checkpoint", "Checkpoint", "CheckpointError",
+    "to_onehot", "sgd", "predict_rnn", "train_and_predict_rnn",
+    "rnn", "init_rnn_state", "make_get_params",
 ]

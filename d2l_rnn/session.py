@@ -19,9 +19,10 @@ from ._compat import import_mxnet
 from .architecture import build_model
 from .checkpoints import save_checkpoint
 from .devices import context_list
+from .loop import check_finite
 from .parallel import DataParallel
 from .seeding import set_seed
-from .training import _check_finite, make_trainer, period_lines, perplexity, train_epoch
+from .training import make_trainer, period_lines, perplexity, train_epoch
 
 __all__ = ["TrainingSession", "evaluate_perplexity"]
 
@@ -140,7 +141,7 @@ class TrainingSession:
             mean_loss = train_epoch(self.model, self.trainer, self.text.train, s.batch_size,
                                     s.num_steps, s.clip, self.ctx,
                                     is_random_iter=s.sampler == "random")
-        _check_finite(mean_loss, self.epoch + 1, s.lr)
+        check_finite(mean_loss, self.epoch + 1, s.lr)
         seconds = time.time() - start
         self.history.append(perplexity(mean_loss))
         if self.text.val:

@@ -1,79 +1,62 @@
-"""Training: gradient clipping, one epoch, and the chapter's training function.
+"""Training with Gluon: gradient clipping, one epoch, the chapter's function.
 
-The loop keeps MXNet's asynchronous engine busy: the loss is summed on the
-device and the clipping scale is computed on the device, so Python never
-waits for a result inside an epoch. The one host sync per epoch reads the
-summed loss (and is where a NaN is noticed).
+The loop keeps MXNet's asynchronous engine busy. Python never waits inside
+an epoch: the loss is summed on the device (see :mod:`d2l_rnn.loop`) and the
+clipping scale ``min(1, theta / norm)`` is computed on the device instead of
+being read back to decide on the host whether to clip; with the chapter's
+trainer the scale goes straight into the SGD update
+(:mod:`d2l_rnn.sgd_trainer`). The model is hybridized with static
+allocation, so its forward pass is one cached graph.
 """
 
-import functools
-import math
-import time
-
-from ._checks import check_positive_int, check_prefix
 from ._compat import import_mxnet
+from .clipping import grad_clipping
 from .devices import context_list
+from .loop import check_training_args, epoch_line, fit, perplexity, run_epoch
 from .prediction import predict_rnn_gluon
-from .samplers import data_iter_consecutive, data_iter_random
+from .sgd_trainer import ClippedSGDTrainer
 
 __all__ = ["grad_clipping", "perplexity", "make_trainer", "train_epoch",
            "period_lines", "train_and_predict_rnn_gluon"]
 
-
-def _grad(param):
-    # Accept NDArrays with an attached gradient (the book passes p.data())
-    # as well as gluon Parameters, whose grad() is a method.
-    grad = param.grad
-    return grad() if callable(grad) else grad
-
-
-def grad_clipping(params, theta, ctx):
-    """Rescale the gradients of ``params`` so their global L2 norm is <= theta.
-
-    Parameters
-    ----------
-    params : list of NDArray
-        Arrays with attached gradients (``[p.data() for p in ...]``).
-    theta : float
-        Largest allowed norm.
-    ctx : mxnet.Context
-        Device of the gradients (kept for the book's signature).
-
-    Returns
-    -------
-    NDArray, shape ``(1,)``
-        The global norm before clipping, left on the device: reading it
-        (``.asscalar()``) is a host sync the training loop avoids.
-    """
-    nd = import_mxnet().nd
-    grads = [_grad(p) for p in params]
-    norm = nd.sqrt(nd.add_n(*[(g * g).sum() for g in grads]))
-    # min(1, theta / norm) on the device: no branch on a host value, so no
-    # sync. A zero norm gives theta / 0 = inf and a scale of 1.
-    scale = nd.minimum(theta / norm, 1.0)
-    for g in grads:
-        nd.broadcast_mul(g, scale, out=g)
-    return norm
-
-
-def perplexity(mean_loss):
-    """``exp(mean_loss)``, or ``inf`` where that overflows a float."""
-    try:
-        return math.exp(mean_loss)
-    except OverflowError:
-        return math.inf
-
-
 def make_trainer(model, lr, kvstore="device", update_on_kvstore=None):
     """Plain SGD as in the chapter: no momentum, no weight decay.
 
+    Returns a :class:`~d2l_rnn.sgd_trainer.ClippedSGDTrainer`, a
+    ``gluon.Trainer`` whose ``clipped_step`` :func:`train_epoch` uses.
     ``kvstore`` and ``update_on_kvstore`` are passed to ``gluon.Trainer``;
     they matter only for several devices or machines (:mod:`.parallel`).
     """
-    gluon = import_mxnet().gluon
-    return gluon.Trainer(model.collect_params(), "sgd",
-                         {"learning_rate": lr, "momentum": 0, "wd": 0},
-                         kvstore=kvstore, update_on_kvstore=update_on_kvstore)
+    return ClippedSGDTrainer(model.collect_params(), lr, kvstore=kvstore,
+                             update_on_kvstore=update_on_kvstore)
+
+
+def _gluon_batch_trainer(model, trainer, clipping_theta, ctx):
+    """Return ``train_batch(X, Y, state) -> (l, state)`` for :func:`run_epoch`."""
+    mx = import_mxnet()
+    params = []  # filled after the first forward: shapes may be deferred
+
+    def train_batch(X, Y, state):
+        y = Y.T.reshape((-1,))   # time-major, like the output rows
+        with mx.autograd.record():
+            output, state = model(X, state)
+            # The mean cross-entropy that SoftmaxCrossEntropyLoss()(...).mean()
+            # gives, in four operators instead of six. (The fused
+            # softmax_cross_entropy operator is slower here: log_softmax has
+            # a oneDNN kernel, it has none.)
+            l = -mx.nd.pick(mx.nd.log_softmax(output), y).mean()
+        l.backward()
+        # The loss is already a mean, so the gradient needs no rescaling.
+        if isinstance(trainer, ClippedSGDTrainer):
+            trainer.clipped_step(clipping_theta)
+        else:
+            if not params:  # after the first forward: shapes may be deferred
+                params.extend(p.data(ctx) for p in model.collect_params().values())
+            grad_clipping(params, clipping_theta, ctx)
+            trainer.step(1)
+        return l, state
+
+    return train_batch
 
 
 def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
@@ -82,46 +65,19 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
 
     With consecutive sampling the hidden state is carried from batch to
     batch (detached); with random sampling it is reset for every batch.
+    Gradients are clipped to a global norm of ``clipping_theta`` and then
+    ``trainer.step(1)`` is called (the loss is a mean already).
 
     Returns
     -------
     float
         Mean cross-entropy per predicted character (nats); its exponential
-        is the perplexity.
+        is the perplexity. Reading it is the epoch's only host sync.
     """
-    mx = import_mxnet()
-    loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()
-    sampler = data_iter_random if is_random_iter else data_iter_consecutive
-    l_sum, n, state, params = mx.nd.zeros((1,), ctx=ctx), 0, None, None
-    for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx):
-        if is_random_iter or state is None:
-            state = model.begin_state(batch_size=batch_size, ctx=ctx)
-        else:
-            # Truncated BPTT: the state keeps its value but must not link
-            # this batch's graph to the previous ones. detach() returns a
-            # new array, so the result has to be assigned.
-            state = [s.detach() for s in state]
-        with mx.autograd.record():
-            output, state = model(X, state)
-            y = Y.T.reshape((-1,))
-            l = loss(output, y).mean()
-        l.backward()
-        if params is None:  # after the first forward: shapes may be deferred
-            params = [p.data(ctx) for p in model.collect_params().values()]
-        grad_clipping(params, clipping_theta, ctx)
-        # The loss is already a mean, so the gradient needs no rescaling.
-        trainer.step(1)
-        l_sum += l * y.size
-        n += y.size
-    return l_sum.asscalar() / n
-
-
-def _check_finite(mean_loss, epoch, lr):
-    if not math.isfinite(mean_loss):
-        raise FloatingPointError(
-            "training diverged: the loss became %s in epoch %d; try a smaller "
-            "learning rate than lr=%g (or a smaller clipping_theta)"
-            % (mean_loss, epoch, lr))
+    return run_epoch(
+        _gluon_batch_trainer(model, trainer, clipping_theta, ctx),
+        lambda: model.begin_state(batch_size=batch_size, ctx=ctx),
+        corpus_indices, batch_size, num_steps, ctx, is_random_iter)
 
 
 def period_lines(epoch, train_ppl, seconds, model, ctx, idx_to_char, char_to_idx,
@@ -132,12 +88,9 @@ def period_lines(epoch, train_ppl, seconds, model, ctx, idx_to_char, char_to_idx
     before the time when ``val_ppl`` is given), then `` - `` and
     ``pred_len`` greedily predicted characters for each prefix.
     """
-    line = 'epoch %d, perplexity %f' % (epoch, train_ppl)
-    if val_ppl is not None:
-        line += ', validation perplexity %f' % val_ppl
     samples = [' - ' + predict_rnn_gluon(prefix, pred_len, model, len(idx_to_char), ctx,
                                          idx_to_char, char_to_idx) for prefix in prefixes]
-    return [line + ', time %.2f sec' % seconds] + samples
+    return [epoch_line(epoch, train_ppl, seconds, val_ppl)] + samples
 
 
 def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
@@ -148,11 +101,12 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
     """Train ``model`` as in the chapter and print its progress.
 
     Parameters are the chapter's: the model is (re)initialised with
-    ``Normal(0.01)``, trained with SGD at learning rate ``lr`` on
-    consecutive minibatches of shape ``(batch_size, num_steps)`` with the
-    gradient norm clipped to ``clipping_theta``. Every ``pred_period``
-    epochs it prints ``epoch E, perplexity P, time T sec`` and, for each
-    prefix, `` - `` and ``pred_len`` generated characters.
+    ``Normal(0.01)``, hybridized with static allocation, and trained with
+    SGD at learning rate ``lr`` on consecutive minibatches of shape
+    ``(batch_size, num_steps)`` with the gradient norm clipped to
+    ``clipping_theta``. Every ``pred_period`` epochs it prints ``epoch E,
+    perplexity P, time T sec`` and, for each prefix, `` - `` and
+    ``pred_len`` generated characters.
 
     ``ctx`` may be one context or a list (``try_all_gpus()``): with several,
     the batch rows are split across them (:mod:`.parallel`). ``kvstore``
@@ -174,32 +128,25 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
         If the loss becomes NaN or infinite.
     """
     mx = import_mxnet()
-    for name, value in [("num_epochs", num_epochs), ("num_steps", num_steps),
-                        ("batch_size", batch_size), ("pred_period", pred_period),
-                        ("vocab_size", vocab_size)]:
-        check_positive_int(name, value)
-    for prefix in prefixes:  # fail before training, not after it
-        check_prefix(prefix, char_to_idx)
+    check_training_args(prefixes, char_to_idx, num_epochs=num_epochs,
+                        num_steps=num_steps, batch_size=batch_size,
+                        pred_period=pred_period, vocab_size=vocab_size)
     ctxs = context_list(ctx)
     model.initialize(ctx=ctxs, force_reinit=True, init=mx.init.Normal(0.01))
     model.hybridize(static_alloc=True)
     if len(ctxs) == 1 and kvstore == "device":
-        run_epoch = functools.partial(
-            train_epoch, model, make_trainer(model, lr), corpus_indices,
-            batch_size, num_steps, clipping_theta, ctxs[0])
+        trainer = make_trainer(model, lr)
+
+        def train_one_epoch():
+            return train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
+                               clipping_theta, ctxs[0])
     else:
         from .parallel import DataParallel  # lazy: parallel imports this module
-        run_epoch = DataParallel(model, lr, corpus_indices, batch_size, num_steps,
-                                 clipping_theta, ctxs, kvstore).train_epoch
-    ctx = ctxs[0]  # prediction needs one device; every copy is the same
-    history = []
-    for epoch in range(1, num_epochs + 1):
-        start = time.time()
-        mean_loss = run_epoch()
-        _check_finite(mean_loss, epoch, lr)
-        history.append(perplexity(mean_loss))
-        if epoch % pred_period == 0:
-            for line in period_lines(epoch, history[-1], time.time() - start, model, ctx,
-                                     idx_to_char, char_to_idx, prefixes, pred_len):
-                print(line)
-    return history
+        train_one_epoch = DataParallel(model, lr, corpus_indices, batch_size, num_steps,
+                                       clipping_theta, ctxs, kvstore).train_epoch
+    # Prediction needs one device; every copy of the parameters is the same.
+    return fit(
+        train_one_epoch,
+        lambda prefix: predict_rnn_gluon(prefix, pred_len, model, vocab_size,
+                                         ctxs[0], idx_to_char, char_to_idx),
+        num_epochs, lr, pred_period, prefixes)

@@ -1,15 +1,17 @@
 """Clipping, the training function, determinism, divergence and bad input."""
 
 import math
+import random
 import re
 
+import mxnet as mx
 import numpy as np
 import pytest
-from mxnet import autograd, nd
+from mxnet import autograd, gluon, nd
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.training import perplexity
+from d2l_rnn.training import make_trainer, perplexity, train_epoch
 
 PREFIXES = ["traveller", "time traveller"]
 
@@ -154,3 +156,20 @@ def test_chapter_reproduction(time_machine, ctx, capsys):
     assert [int(e) for e in re.findall(r"^epoch (\d+),", out, re.M)] == [50, 100, 150, 200]
     assert len(history) == 200
     assert history[49] < 6 and history[199] <= 1.5
+
+
+def test_train_epoch_loss_is_the_chapters_mean_cross_entropy(time_machine, ctx):
+    """The fused loss equals gluon's SoftmaxCrossEntropyLoss averaged per character."""
+    corpus_indices, _, _, vocab_size = time_machine
+    model = d2l_rnn.RNNModel(rnn.RNN(16), vocab_size)
+    model.initialize(ctx=ctx, init=mx.init.Normal(0.1))
+    random.seed(4)
+    got = train_epoch(model, make_trainer(model, 0.0), corpus_indices, 32, 35, 1e-2, ctx)
+    random.seed(4)
+    loss, total, n, state = gluon.loss.SoftmaxCrossEntropyLoss(), 0.0, 0, None
+    for X, Y in d2l_rnn.data_iter_consecutive(corpus_indices, 32, 35, ctx):
+        state = state or model.begin_state(batch_size=32, ctx=ctx)
+        output, state = model(X, state)
+        total += float(loss(output, Y.T.reshape((-1,))).sum().asscalar())
+        n += Y.size
+    assert got == pytest.approx(total / n, rel=1e-5)

@@ -1,0 +1,269 @@
+"""``python -m benchmarks.speed``: chapter 6.6's exercise, answered with numbers.
+
+Trains the chapter's character model with the chapter's hyperparameters in
+one process and prints a Markdown table: seconds per epoch, total seconds
+and last-epoch perplexity, each also as a ratio to row 2 (the chapter's loop
+as printed), and seconds per epoch as a ratio to the floor (the model's own
+forward and backward passes).
+
+By default the rows take turns epoch by epoch (:mod:`benchmarks.turns`), so
+that on a shared machine every row meets the same load; ``--sequential``
+runs them one after the other instead. Either way each row's chapter lines
+are printed as one block.
+
+Rows: ``scratch`` (chapter 6.5's model, :func:`d2l_rnn.train_and_predict_rnn`),
+``chapter`` (6.6 as printed, :mod:`benchmarks.chapter_baseline`),
+``shipped`` (:func:`d2l_rnn.train_and_predict_rnn_gluon`), ``torch`` (the same
+model in PyTorch, :mod:`benchmarks.torch_rnn`) and ``floor``
+(:mod:`benchmarks.floor`).
+"""
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import sys
+import threading
+import time
+from collections import namedtuple
+
+import d2l_rnn
+from d2l_rnn import scratch, training
+from d2l_rnn._checks import check_positive_int
+from d2l_rnn._compat import import_mxnet
+
+from . import chapter_baseline, floor
+from .chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
+from .floor import model_floor
+from .report import LABELS, ROWS, format_table, machine_summary
+from .torch_worker import run_worker
+from .turns import ThreadOutput, Turns
+
+__all__ = ["ROWS", "LABELS", "CHAPTER", "Result", "epoch_timer", "run_row", "run_rows",
+           "machine_summary", "format_table", "main"]
+
+# The chapter's settings (6.5 uses the same ones).
+CHAPTER = dict(num_hiddens=256, num_steps=35, lr=1e2, clipping_theta=1e-2, batch_size=32,
+               pred_period=50, pred_len=50, prefixes=["traveller", "time traveller"])
+
+# seconds: per epoch, training only; total: the whole call, including
+# initialisation and the predictions printed every pred_period epochs.
+Result = namedtuple("Result", "seconds total perplexity")
+
+# The per-epoch function each row's training function calls, as (module,
+# attribute): wrapping it times every epoch the same way in every row.
+EPOCH_FUNCTIONS = {
+    "scratch": (scratch, "run_epoch"),
+    "chapter": (chapter_baseline, "chapter_train_epoch"),
+    "shipped": (training, "train_epoch"),
+    "floor": (floor, "floor_epoch"),
+}  # the torch row times its epochs in its own process (benchmarks.torch_worker)
+
+
+@contextlib.contextmanager
+def epoch_timer(module, name, before=None):
+    """Time every call of ``module.name`` while in the block; yield the list.
+
+    The training functions call their per-epoch function through a module
+    attribute, so wrapping it times each epoch of the function as shipped,
+    without the predictions printed between epochs, until MXNet's engine is
+    idle. ``before(epoch)``, if given, runs before each call (``epoch``
+    counts from 1), off the clock.
+    """
+    original = getattr(module, name)
+    seconds = []
+
+    def timed(*args, **kwargs):
+        if before is not None:
+            before(len(seconds) + 1)
+        start = time.time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            # An epoch ends when the engine is idle: MXNet may still be running
+            # the last batch's backward pass and update when the loss is read,
+            # and that work belongs to this epoch, not the next one (or to none).
+            import_mxnet().nd.waitall()
+            seconds.append(time.time() - start)
+
+    setattr(module, name, timed)
+    try:
+        yield seconds
+    finally:
+        setattr(module, name, original)
+
+
+def _scratch(data, num_epochs, ctx):
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = data
+    c = CHAPTER
+    get_params = d2l_rnn.make_get_params(vocab_size, c["num_hiddens"], vocab_size, ctx)
+    return d2l_rnn.train_and_predict_rnn(
+        d2l_rnn.rnn, get_params, d2l_rnn.init_rnn_state, c["num_hiddens"], vocab_size,
+        ctx, corpus_indices, idx_to_char, char_to_idx, False, num_epochs,
+        c["num_steps"], c["lr"], c["clipping_theta"], c["batch_size"],
+        c["pred_period"], c["pred_len"], c["prefixes"])
+
+
+def _gluon_args(data, num_epochs, ctx):
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = data
+    c = CHAPTER
+    return (c["num_hiddens"], vocab_size, ctx, corpus_indices, idx_to_char, char_to_idx,
+            num_epochs, c["num_steps"], c["lr"], c["clipping_theta"], c["batch_size"],
+            c["pred_period"], c["pred_len"], c["prefixes"])
+
+
+def _chapter(data, num_epochs, ctx):
+    rnn = import_mxnet().gluon.rnn
+    model = ChapterRNNModel(rnn.RNN(CHAPTER["num_hiddens"]), data[3])
+    return chapter_train_and_predict_rnn_gluon(model, *_gluon_args(data, num_epochs, ctx))
+
+
+def _shipped(data, num_epochs, ctx):
+    rnn = import_mxnet().gluon.rnn
+    model = d2l_rnn.RNNModel(rnn.RNN(CHAPTER["num_hiddens"]), data[3])
+    return d2l_rnn.train_and_predict_rnn_gluon(model, *_gluon_args(data, num_epochs, ctx))
+
+
+def _floor(data, num_epochs, ctx):
+    rnn = import_mxnet().gluon.rnn
+    model_floor(lambda: rnn.RNN(CHAPTER["num_hiddens"]), data[0], data[3], num_epochs,
+                CHAPTER["num_steps"], CHAPTER["batch_size"], ctx)
+    return None  # no training, no perplexity
+
+
+_RUNNERS = {"scratch": _scratch, "chapter": _chapter, "shipped": _shipped, "floor": _floor}
+
+
+def run_row(name, num_epochs, seed=0, data=None, ctx=None, turns=None, torch_threads=0):
+    """Train (or time) one row; return its :class:`Result`.
+
+    ``perplexity`` is the per-epoch list (None for the floor row). With
+    ``turns`` (a :class:`~benchmarks.turns.Turns` naming this row), the row
+    hands the turn on at the start of each epoch; epochs that print the
+    chapter's lines keep it, so the time in those lines is their own. Time
+    spent waiting for the turn counts in neither ``seconds`` nor ``total``.
+    ``torch_threads`` > 0 sets PyTorch's thread count for the torch row.
+    """
+    if name not in ROWS:
+        raise ValueError("unknown row %r; choose from %s" % (name, ", ".join(ROWS)))
+    check_positive_int("num_epochs", num_epochs)
+    data = data if data is not None else d2l_rnn.load_data_time_machine()
+    ctx = ctx if ctx is not None else d2l_rnn.try_gpu()
+    before = None
+    if turns is not None:
+        def before(epoch):
+            if epoch % CHAPTER["pred_period"]:
+                turns.pass_on(name)
+    if name == "torch":
+        perplexity, seconds, total = run_worker(num_epochs, seed, before, torch_threads)
+        return Result(seconds, total, perplexity)
+    waited = turns.waited[name] if turns is not None else 0.0
+    d2l_rnn.set_seed(seed)
+    start = time.time()
+    with epoch_timer(*EPOCH_FUNCTIONS[name], before=before) as seconds:
+        perplexity = _RUNNERS[name](data, num_epochs, ctx)
+    import_mxnet().nd.waitall()
+    total = time.time() - start
+    if turns is not None:
+        total -= turns.waited[name] - waited
+    return Result(seconds, total, perplexity)
+
+
+def _run_interleaved(rows, num_epochs, seed, data, ctx, log, torch_threads):
+    turns, output = Turns(rows), ThreadOutput(sys.stdout)
+    results, errors, idents = {}, {}, {}
+
+    def work(name):
+        output.register()
+        idents[name] = threading.get_ident()
+        turns.begin(name)
+        try:
+            results[name] = run_row(name, num_epochs, seed, data, ctx, turns, torch_threads)
+        except BaseException as err:  # re-raised in the main thread below
+            errors[name] = err
+        finally:
+            turns.done(name)
+
+    threads = [threading.Thread(target=work, args=(name,), name="row-" + name, daemon=True)
+               for name in rows]
+    real_stdout, sys.stdout = sys.stdout, output
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.stdout = real_stdout
+    for name in rows:
+        log("\n## %s (%d epochs, interleaved)" % (LABELS[name], num_epochs))
+        print(output.take(idents[name]), end="")
+    for name in rows:
+        if name in errors:
+            raise RuntimeError("row %r failed: %r" % (name, errors[name])) from errors[name]
+    return results
+
+
+def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torch_threads=0):
+    """Run the rows; return ``{name: Result}``. ``log`` gets a header line per row.
+
+    With ``interleave`` the rows take turns epoch by epoch (see
+    :mod:`benchmarks.turns`); otherwise they run one after the other.
+    """
+    data, ctx = d2l_rnn.load_data_time_machine(), d2l_rnn.try_gpu()
+    if interleave:
+        return _run_interleaved(list(rows), num_epochs, seed, data, ctx, log, torch_threads)
+    results = {}
+    for name in rows:
+        log("\n## %s (%d epochs)" % (LABELS[name], num_epochs))
+        results[name] = run_row(name, num_epochs, seed, data, ctx, torch_threads=torch_threads)
+    return results
+
+
+def main(argv=None):
+    """Parse the command line, run the rows, print the table; return 0."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=200,
+                        help="epochs per row (default: 200, the chapter's)")
+    parser.add_argument("--rows", default=None,
+                        help="comma-separated subset of %s (default: all; the torch row only "
+                             "if PyTorch is installed)" % ",".join(ROWS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="PyTorch's thread count for the torch row (default: PyTorch's "
+                             "own choice, the core count)")
+    parser.add_argument("--sequential", action="store_true",
+                        help="run the rows one after the other instead of epoch by epoch "
+                             "in turn")
+    args = parser.parse_args(argv)
+    has_torch = importlib.util.find_spec("torch") is not None
+    if args.rows is None:
+        rows = [r for r in ROWS if r != "torch" or has_torch]
+        if not has_torch:
+            print("PyTorch is not installed: the torch row is left out "
+                  "(`pip install '.[bench]'` on Python 3.11 adds it)")
+    else:
+        rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown or not rows:
+        parser.error("--rows: unknown %s; choose from %s" % (unknown, ",".join(ROWS)))
+    if args.epochs < 1:
+        parser.error("--epochs must be a positive integer, got %d" % args.epochs)
+    if args.torch_threads < 0:
+        parser.error("--torch-threads must be >= 0 (0: PyTorch's default), got %d"
+                     % args.torch_threads)
+    if "torch" in rows and not has_torch:
+        parser.error("the torch row needs PyTorch: `pip install '.[bench]'` (torch==2.13.0, "
+                     "the CPU build), or leave it out with --rows")
+    before = machine_summary()
+    results = run_rows(rows, args.epochs, args.seed, interleave=not args.sequential,
+                       torch_threads=args.torch_threads)
+    print("\n%s; rows %s" % (before, "one after the other" if args.sequential
+                              else "interleaved epoch by epoch"))
+    print("after: load average %.2f %.2f %.2f\n" % os.getloadavg())
+    print(format_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

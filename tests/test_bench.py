@@ -1,0 +1,151 @@
+"""The speed benchmark: a short run of every row, its table, its command line.
+
+Speed itself is measured by ``make bench``, never asserted here.
+"""
+
+import re
+
+import pytest
+from mxnet.gluon import rnn
+
+from benchmarks import speed
+from benchmarks.chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
+
+
+def _table_rows(out):
+    rows = {}
+    for line in out.splitlines():
+        if line.startswith("| ") and "---" not in line:
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_every_row_runs_and_the_table_has_ratios(capsys):
+    pytest.importorskip("torch")
+    assert speed.main(["--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = _table_rows(out)
+    assert set(speed.LABELS.values()) <= set(rows)
+    base = rows[speed.LABELS["chapter"]]
+    assert base[0].endswith("(1.00x)") and base[1].endswith("(1.00x)")
+    for name in ("scratch", "shipped", "torch"):
+        per_epoch, total, ppl, floor = rows[speed.LABELS[name]]
+        value, ratio = re.fullmatch(r"(\d+\.\d+) \((\d+\.\d\d)x\)", per_epoch).groups()
+        assert float(value) > 0 and float(ratio) > 0
+        assert 1 < float(ppl.split()[0]) < 43   # trained, not diverged, on 43 characters
+        assert float(floor) > 0
+    assert rows[speed.LABELS["floor"]][2] == "n/a"
+    assert "cores; load average" in out
+
+
+@pytest.mark.parametrize("interleave", [True, False])
+def test_results_have_one_time_per_epoch(interleave):
+    results = speed.run_rows(["shipped", "floor"], num_epochs=3, log=lambda line: None,
+                             interleave=interleave)
+    assert len(results["shipped"].seconds) == len(results["shipped"].perplexity) == 3
+    assert len(results["floor"].seconds) == 3 and results["floor"].perplexity is None
+    for result in results.values():
+        # Waiting for the other row's turn is in neither figure.
+        assert sum(result.seconds) <= result.total < sum(result.seconds) + 2
+    assert "chapter" not in speed.format_table(results)
+
+
+def test_interleaved_rows_print_their_lines_as_blocks(capsys, monkeypatch):
+    # Epochs 2 and 4 print; in between the rows take turns, so unbuffered
+    # output would alternate between the rows.
+    monkeypatch.setitem(speed.CHAPTER, "pred_period", 2)
+    speed.run_rows(["chapter", "shipped"], num_epochs=4)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 * (2 + 2 * 3)
+    for block, name in zip([lines[1:8], lines[9:16]], ["chapter", "shipped"]):
+        assert block[0] == "## %s (4 epochs, interleaved)" % speed.LABELS[name]
+        assert [line.split(",")[0] for line in block[1::3]] == ["epoch 2", "epoch 4"]
+        assert all(line.startswith(" - t") for i, line in enumerate(block[1:]) if i % 3)
+
+
+def test_turns_alternate_and_skip_finished_threads():
+    import threading
+
+    from benchmarks.turns import Turns
+    turns, order = Turns(["a", "b", "c"]), []
+
+    def work(name, steps):
+        turns.begin(name)
+        for step in range(steps):
+            if step:
+                turns.pass_on(name)
+            order.append(name)
+        turns.done(name)
+
+    threads = [threading.Thread(target=work, args=(n, k)) for n, k in [("a", 3), ("b", 1),
+                                                                        ("c", 2)]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == ["a", "b", "c", "a", "c", "a"]
+
+
+def test_epoch_timer_restores_the_function():
+    from d2l_rnn import training
+    original = training.train_epoch
+    with pytest.raises(RuntimeError):
+        with speed.epoch_timer(training, "train_epoch"):
+            assert training.train_epoch is not original
+            raise RuntimeError
+    assert training.train_epoch is original
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--rows", "chapter,bogus"], "unknown ['bogus']"),
+    (["--epochs", "0"], "positive integer"),
+    (["--epochs", "x"], "invalid int"),
+    (["--torch-threads", "-1"], "must be >= 0"),
+])
+def test_bad_command_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        speed.main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_chapter_baseline_trains_and_prints_the_chapter_lines(time_machine, ctx, capsys):
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = time_machine
+    model = ChapterRNNModel(rnn.RNN(64), vocab_size)
+    perplexities = chapter_train_and_predict_rnn_gluon(
+        model, 64, vocab_size, ctx, corpus_indices, idx_to_char, char_to_idx, 3, 35, 1e2,
+        1e-2, 32, 3, 10, ["traveller"])
+    assert len(perplexities) == 3
+    assert perplexities[2] < perplexities[0] < 43
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"epoch 3, perplexity \d+\.\d{6}, time \d+\.\d\d sec", lines[0])
+    assert lines[1].startswith(" - traveller") and len(lines[1]) == 3 + 9 + 10
+
+
+def test_profile_counts_operators_and_host_syncs():
+    from benchmarks import profile
+    floor = profile.profile_row("floor", num_epochs=1, warmup=1)
+    assert floor["operators"]["RNN"][0] == 8 and floor["operators"]["_backward_RNN"][0] == 8
+    assert "MXNDArraySyncCopyToCPU" not in floor["api"]
+    chapter = profile.profile_row("chapter", num_epochs=1, warmup=1)
+    assert chapter["api"]["MXNDArraySyncCopyToCPU"][0] == 16  # two per batch
+    text = profile.format_profile("chapter", chapter)
+    assert "16 host syncs/epoch" in text and "| _backward_RNN | 8 |" in text
+    with pytest.raises(ValueError, match="not an MXNet row"):
+        profile.profile_row("torch")
+
+
+def test_without_pytorch_the_torch_row_is_left_out_or_refused(monkeypatch, capsys):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(SystemExit):
+        speed.main(["--rows", "torch,floor", "--epochs", "1"])
+    assert "needs PyTorch" in capsys.readouterr().err
+    monkeypatch.setattr(speed, "run_rows", lambda rows, *a, **k: {
+        name: speed.Result([0.1], 0.1, None) for name in rows})
+    assert speed.main(["--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "torch row is left out" in out and speed.LABELS["torch"] not in out
+    assert speed.LABELS["floor"] in out

@@ -1,0 +1,75 @@
+"""Host syncs: one per epoch in training, at most one per generated character.
+
+A host sync is a call that makes Python wait for MXNet's engine: copying an
+array to the host (``asnumpy``, ``asscalar``), ``wait_to_read`` or
+``waitall``. They are counted where they enter MXNet's C library, so no way
+of reading a value back can slip past the count.
+"""
+
+import pytest
+from mxnet import base
+from mxnet.gluon import rnn
+
+import d2l_rnn as d2l
+from d2l_rnn.training import make_trainer, train_epoch
+
+SYNCS = ("MXNDArraySyncCopyToCPU", "MXNDArrayWaitToRead", "MXNDArrayWaitAll")
+
+
+@pytest.fixture
+def syncs(monkeypatch):
+    """A list that gets the name of every host sync made while the test runs."""
+    seen = []
+    for name in SYNCS:
+        original = getattr(base._LIB, name)
+
+        def counted(*args, _name=name, _original=original):
+            seen.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(base._LIB, name, counted)
+    return seen
+
+
+def test_the_counter_sees_a_read(syncs):
+    d2l.to_onehot(d2l.init_rnn_state(1, 2, None)[0], 3)[0].asnumpy()
+    assert syncs == ["MXNDArraySyncCopyToCPU"]
+
+
+@pytest.mark.parametrize("is_random_iter", [False, True])
+def test_train_epoch_syncs_once(is_random_iter, time_machine, ctx, syncs):
+    corpus_indices, _, _, vocab_size = time_machine
+    model = d2l.RNNModel(rnn.RNN(32), vocab_size)
+    model.initialize(ctx=ctx)
+    model.hybridize(static_alloc=True)
+    trainer = make_trainer(model, 1.0)
+    mean_loss = train_epoch(model, trainer, corpus_indices, 32, 35, 1e-2, ctx, is_random_iter)
+    assert mean_loss > 0
+    assert len(syncs) == 1
+
+
+def test_predict_rnn_gluon_syncs_once_per_character(time_machine, ctx, syncs):
+    _, char_to_idx, idx_to_char, vocab_size = time_machine
+    model = d2l.RNNModel(rnn.RNN(16), vocab_size)
+    model.initialize(ctx=ctx)
+    d2l.predict_rnn_gluon("time traveller", 7, model, vocab_size, ctx, idx_to_char,
+                          char_to_idx)
+    assert len(syncs) == 7
+
+
+def test_predict_rnn_syncs_once_per_character(time_machine, ctx, syncs):
+    _, char_to_idx, idx_to_char, vocab_size = time_machine
+    params = d2l.make_get_params(vocab_size, 16, vocab_size, ctx)()
+    d2l.predict_rnn("time traveller", 7, d2l.rnn, params, d2l.init_rnn_state, 16, vocab_size,
+                    ctx, idx_to_char, char_to_idx)
+    assert len(syncs) == 7
+
+
+def test_the_chapter_loop_as_printed_syncs_twice_per_batch(time_machine, ctx, syncs):
+    from benchmarks.chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = time_machine
+    model = ChapterRNNModel(rnn.RNN(16), vocab_size)
+    chapter_train_and_predict_rnn_gluon(model, 16, vocab_size, ctx, corpus_indices,
+                                        idx_to_char, char_to_idx, 1, 35, 1.0, 1e-2, 32,
+                                        10, 5, ["t"])
+    assert len(syncs) == 2 * 8  # the clipping norm and the loss, in each of 8 batches
