@@ -28,13 +28,16 @@ class ClippedSGDTrainer(_gluon.Trainer):
         ``model.collect_params()``.
     lr : float
         Learning rate.
+    kvstore, update_on_kvstore
+        Passed to ``gluon.Trainer`` (several devices or machines).
 
     Everything a ``gluon.Trainer`` does (``step``, ``set_learning_rate``,
-    ...) works as usual.
+    ``allreduce_grads``, ``update``, ...) works as usual.
     """
 
-    def __init__(self, params, lr):
-        super().__init__(params, "sgd", {"learning_rate": lr, "momentum": 0, "wd": 0})
+    def __init__(self, params, lr, kvstore="device", update_on_kvstore=None):
+        super().__init__(params, "sgd", {"learning_rate": lr, "momentum": 0, "wd": 0},
+                         kvstore=kvstore, update_on_kvstore=update_on_kvstore)
         self._device_rates = None  # (host values, device array) of lr and wd
 
     def _fusable(self):
@@ -42,7 +45,8 @@ class ClippedSGDTrainer(_gluon.Trainer):
         # through the kvstore, which only Trainer.step knows how to do.
         kvstore = self._kvstore_params["kvstore"]
         return (len(self._contexts) == 1 and isinstance(kvstore, str)
-                and "dist" not in kvstore and not self._contains_sparse_weight
+                and "dist" not in kvstore and not self._kvstore_params["update_on_kvstore"]
+                and not self._contains_sparse_weight
                 and not self._contains_sparse_grad
                 and self._optimizer.lr_scheduler is None
                 and self._optimizer.clip_gradient is None
