@@ -38,6 +38,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 
 bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.speed --epochs $(EPOCHS)
+	$(BIN)/python benchmarks/bench_dist.py
 
 demo: $(BIN)/.installed
 	$(BIN)/python -m d2l_rnn.demo
