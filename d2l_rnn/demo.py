@@ -17,6 +17,7 @@ def main():
     from d2l_rnn.settings import TrainSettings
 
     s = TrainSettings()
+    d2l.set_seed(s.seed)  # the command line's default seed: the same run twice
     corpus_indices, char_to_idx, idx_to_char, vocab_size = d2l.load_data_time_machine(
         num_chars=s.num_chars)
     ctx = d2l.try_gpu()
