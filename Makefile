@@ -41,7 +41,7 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python benchmarks/bench_dist.py
 
 demo: $(BIN)/.installed
-	$(BIN)/python -m d2l_rnn.demo
+	$(BIN)/python -m d2l_rnn.cli.demo
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -61,7 +61,7 @@ KERNEL_NAME := d2l_rnn
 LAB_ARGS ?=
 
 notebooks: $(BIN)/.installed
-	$(BIN)/python -m d2l_rnn.notebooks notebooks
+	$(BIN)/python -m tools.notebooks notebooks
 
 kernel: $(BIN)/.installed
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "Python 3 ($(KERNEL_NAME))"

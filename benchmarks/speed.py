@@ -19,7 +19,6 @@ model in PyTorch, :mod:`benchmarks.torch_rnn`) and ``floor``
 """
 
 import argparse
-import contextlib
 import importlib.util
 import os
 import sys
@@ -29,22 +28,19 @@ from collections import namedtuple
 
 import d2l_rnn
 from d2l_rnn import scratch, training
-from d2l_rnn._checks import check_positive_int
 from d2l_rnn._compat import import_mxnet
+from d2l_rnn._util.checks import check_positive_int
 
 from . import chapter_baseline, floor
 from .chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
+from .common import CHAPTER, epoch_timer
 from .floor import model_floor
 from .report import LABELS, ROWS, format_table, machine_summary
-from .torch_worker import run_worker
+from .torch_process import run_process
 from .turns import ThreadOutput, Turns
 
 __all__ = ["ROWS", "LABELS", "CHAPTER", "Result", "epoch_timer", "run_row", "run_rows",
            "machine_summary", "format_table", "main"]
-
-# The chapter's settings (6.5 uses the same ones).
-CHAPTER = dict(num_hiddens=256, num_steps=35, lr=1e2, clipping_theta=1e-2, batch_size=32,
-               pred_period=50, pred_len=50, prefixes=["traveller", "time traveller"])
 
 # seconds: per epoch, training only; total: the whole call, including
 # initialisation and the predictions printed every pred_period epochs.
@@ -55,42 +51,9 @@ Result = namedtuple("Result", "seconds total perplexity")
 EPOCH_FUNCTIONS = {
     "scratch": (scratch, "run_epoch"),
     "chapter": (chapter_baseline, "chapter_train_epoch"),
-    "shipped": (training, "train_epoch"),
+    "shipped": (training, "run_epoch"),
     "floor": (floor, "floor_epoch"),
-}  # the torch row times its epochs in its own process (benchmarks.torch_worker)
-
-
-@contextlib.contextmanager
-def epoch_timer(module, name, before=None):
-    """Time every call of ``module.name`` while in the block; yield the list.
-
-    The training functions call their per-epoch function through a module
-    attribute, so wrapping it times each epoch of the function as shipped,
-    without the predictions printed between epochs, until MXNet's engine is
-    idle. ``before(epoch)``, if given, runs before each call (``epoch``
-    counts from 1), off the clock.
-    """
-    original = getattr(module, name)
-    seconds = []
-
-    def timed(*args, **kwargs):
-        if before is not None:
-            before(len(seconds) + 1)
-        start = time.time()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            # An epoch ends when the engine is idle: MXNet may still be running
-            # the last batch's backward pass and update when the loss is read,
-            # and that work belongs to this epoch, not the next one (or to none).
-            import_mxnet().nd.waitall()
-            seconds.append(time.time() - start)
-
-    setattr(module, name, timed)
-    try:
-        yield seconds
-    finally:
-        setattr(module, name, original)
+}  # the torch row times its epochs in its own process (benchmarks.torch_process)
 
 
 def _scratch(data, num_epochs, ctx):
@@ -155,7 +118,7 @@ def run_row(name, num_epochs, seed=0, data=None, ctx=None, turns=None, torch_thr
             if epoch % CHAPTER["pred_period"]:
                 turns.pass_on(name)
     if name == "torch":
-        perplexity, seconds, total = run_worker(num_epochs, seed, before, torch_threads)
+        perplexity, seconds, total = run_process(num_epochs, seed, before, torch_threads)
         return Result(seconds, total, perplexity)
     waited = turns.waited[name] if turns is not None else 0.0
     d2l_rnn.set_seed(seed)

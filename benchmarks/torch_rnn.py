@@ -13,8 +13,8 @@ PyTorch is an optional dependency of the benchmark only
 
 from d2l_rnn import data_iter_consecutive
 from d2l_rnn._compat import import_mxnet
-from d2l_rnn.loop import fit
-from d2l_rnn.prediction import greedy_generate
+from d2l_rnn.generation import greedy_generate
+from d2l_rnn.loop import fit, print_progress
 
 __all__ = ["import_torch", "TorchRNNModel", "train_epoch", "predict_torch", "train_torch"]
 
@@ -117,8 +117,10 @@ def train_torch(corpus_indices, vocab_size, idx_to_char, char_to_idx, num_hidden
     torch = import_torch()
     model = TorchRNNModel(vocab_size, num_hiddens)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    return fit(
-        lambda: train_epoch(torch, model, optimizer, corpus_indices, batch_size, num_steps,
-                            clipping_theta),
-        lambda prefix: predict_torch(prefix, pred_len, model, idx_to_char, char_to_idx),
-        num_epochs, lr, pred_period, prefixes)
+
+    def predict(prefix):
+        return predict_torch(prefix, pred_len, model, idx_to_char, char_to_idx)
+
+    return fit(lambda: train_epoch(torch, model, optimizer, corpus_indices, batch_size,
+                                   num_steps, clipping_theta),
+               num_epochs, lr, [print_progress(pred_period, prefixes, predict)])

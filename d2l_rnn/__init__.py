@@ -6,23 +6,29 @@ gradient clipping, prediction, the training function and device helpers;
 chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
 ``sgd``, ``predict_rnn``, ``train_and_predict_rnn``);
 and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
-The ``d2l-rnn`` command line lives in :mod:`d2l_rnn.cli`.
+Below this face: the chapter's own modules (:mod:`.data`, :mod:`.samplers`,
+:mod:`.model`, :mod:`.clipping`, :mod:`.optimizer`, :mod:`.loop`,
+:mod:`.training`, :mod:`.generation`, :mod:`.scratch`, :mod:`.devices`,
+:mod:`.seeding`, :mod:`.settings`), and one sub-package per other concern:
+the ``d2l-rnn`` command line (:mod:`.cli`), checkpoints (:mod:`.checkpoint`)
+and several devices and machines (:mod:`.dist`).
 """
 
 from ._compat import import_mxnet as _import_mxnet
 
 _import_mxnet()  # fail early with an install hint rather than deep inside
 
-from .checkpoints import (  # noqa: E402
+from .checkpoint import (  # noqa: E402
     Checkpoint,
     CheckpointError,
     load_checkpoint,
     save_checkpoint,
 )
+from .clipping import grad_clipping  # noqa: E402
 from .data import load_data_time_machine  # noqa: E402
 from .devices import try_all_gpus, try_gpu  # noqa: E402
+from .generation import predict_rnn_gluon  # noqa: E402
 from .model import RNNModel  # noqa: E402
-from .prediction import predict_rnn_gluon  # noqa: E402
 from .samplers import data_iter_consecutive, data_iter_random  # noqa: E402
 from .scratch import (  # noqa: E402
     init_rnn_state,
@@ -34,7 +40,7 @@ from .scratch import (  # noqa: E402
     train_and_predict_rnn,
 )
 from .seeding import set_seed  # noqa: E402
-from .training import grad_clipping, train_and_predict_rnn_gluon  # noqa: E402
+from .training import train_and_predict_rnn_gluon  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -10,10 +10,10 @@ an interrupted or corrupt download can never replace a good file.
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
-from ._checks import check_positive_int
+from ._util.checks import check_positive_int
+from ._util.files import write_atomically
 
 __all__ = [
     "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "cache_dir",
@@ -102,16 +102,7 @@ def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
             % (url, got, sha1))
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / FILE_NAME
-    fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".%s." % FILE_NAME)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(response.content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(target, response.content)
     return target
 
 

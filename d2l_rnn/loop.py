@@ -1,25 +1,59 @@
-"""What every training function of the book shares: the epoch and the schedule.
+"""The training engine every path shares: the loss, one epoch, and the schedule.
 
-The Gluon loop (chapter 6.6) and the from-scratch loop (chapter 6.5) differ
-only in how one minibatch is trained. Everything around that lives here once:
-choosing the sampler, resetting or detaching the hidden state, summing the
-loss, checking the arguments, and printing the chapter's lines every
-``pred_period`` epochs.
+The Gluon loop (chapter 6.6) on one device, on several, or as one worker of
+a kvstore job, the from-scratch loop (chapter 6.5) and the command line's
+resumable run differ only in how one minibatch is trained and in what
+happens after an epoch. Everything else lives here, once:
+
+* :func:`sequence_loss`, the one loss every path trains and evaluates with;
+* :func:`run_epoch`: choose the sampler, reset or detach the hidden state,
+  train each batch, sum the loss;
+* :func:`fit`: the epochs, a divergence check, and callbacks after each
+  epoch (:func:`print_progress` prints the chapter's lines; the command line
+  adds validation, a progress bar and checkpoints).
 
 The loss is summed on the device, so an epoch has exactly one host sync (the
 read of that sum at its end). Everything before it is queued on MXNet's
 asynchronous engine while Python runs ahead.
 """
 
+import dataclasses
 import math
 import time
 
-from ._checks import check_positive_int, check_prefix
 from ._compat import import_mxnet
+from ._util.checks import check_positive_int, check_prefix
 from .samplers import data_iter_consecutive, data_iter_random
 
-__all__ = ["perplexity", "check_training_args", "run_epoch", "check_finite", "epoch_line",
-           "fit"]
+__all__ = ["sequence_loss", "perplexity", "detach", "run_epoch", "check_training_args",
+           "check_finite", "epoch_line", "EpochEnd", "fit", "print_progress"]
+
+
+def sequence_loss(output, Y, num_targets):
+    """Cross-entropy of ``output`` against ``Y``, summed and divided by ``num_targets``.
+
+    Parameters
+    ----------
+    output : NDArray, shape ``(num_steps * batch_size, vocab_size)``
+        Scores, time-major, as :class:`~d2l_rnn.model.RNNModel` returns them.
+    Y : NDArray, shape ``(batch_size, num_steps)``
+        Target ids.
+    num_targets : int
+        ``Y.size`` gives the mean per character; the size of the whole
+        global batch gives a device's share of it (data-parallel training);
+        1 gives the sum.
+
+    Returns
+    -------
+    NDArray, shape ``(1,)``
+        Left on the device. ``-pick(log_softmax(output), y)`` is the number
+        ``SoftmaxCrossEntropyLoss`` computes, in fewer operators (the fused
+        ``softmax_cross_entropy`` is slower here: ``log_softmax`` has a
+        oneDNN kernel, it has none).
+    """
+    nd = import_mxnet().nd
+    y = Y.T.reshape((-1,))  # time-major, like the output rows
+    return nd.pick(nd.log_softmax(output), y).sum() * (-1.0 / num_targets)
 
 
 def perplexity(mean_loss):
@@ -28,6 +62,54 @@ def perplexity(mean_loss):
         return math.exp(mean_loss)
     except OverflowError:
         return math.inf
+
+
+def detach(state):
+    """Return ``state`` (an array, or lists and tuples of them) cut from its history.
+
+    ``NDArray.detach()`` returns a new array, so the result must be kept.
+    """
+    if isinstance(state, (list, tuple)):
+        return type(state)(detach(s) for s in state)
+    return state.detach()
+
+
+def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,
+              ctx, is_random_iter=False):
+    """Train for one pass over the corpus; return the mean of the batches' losses.
+
+    Parameters
+    ----------
+    train_batch : callable
+        ``train_batch(X, Y, state) -> (l, state)``: trains on one minibatch
+        (``X``, ``Y`` of shape ``(batch_size, num_steps)``) and returns its
+        loss as an NDArray of shape ``(1,)`` on ``ctx`` (left on the device)
+        and the new hidden state.
+    begin_state : callable
+        ``begin_state() -> state``, a fresh zero state.
+    corpus_indices, batch_size, num_steps, ctx
+        As for the samplers.
+    is_random_iter : bool
+        Random sampling starts every batch from a fresh state; consecutive
+        sampling starts once per epoch and carries the state (detached)
+        from batch to batch: truncated back-propagation through time.
+
+    Returns
+    -------
+    float
+        With ``train_batch`` returning mean losses: the mean cross-entropy
+        per predicted character, in nats.
+    """
+    nd = import_mxnet().nd
+    sampler = data_iter_random if is_random_iter else data_iter_consecutive
+    losses, state = [], None
+    for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx):
+        state = begin_state() if is_random_iter or state is None else detach(state)
+        l, state = train_batch(X, Y, state)
+        losses.append(l.detach())
+    # Every batch has the same number of targets, so the mean of the batch
+    # means is the mean per character: one sum for the epoch, one read.
+    return nd.add_n(*losses).asscalar() / len(losses)
 
 
 def check_training_args(prefixes, char_to_idx, **sizes):
@@ -39,48 +121,6 @@ def check_training_args(prefixes, char_to_idx, **sizes):
         check_positive_int(name, value)
     for prefix in prefixes:
         check_prefix(prefix, char_to_idx)
-
-
-def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,
-              ctx, is_random_iter=False):
-    """Train for one pass over the corpus; return the mean loss per character.
-
-    Parameters
-    ----------
-    train_batch : callable
-        ``train_batch(X, Y, state) -> (l, state)``: trains on one minibatch
-        (``X``, ``Y`` of shape ``(batch_size, num_steps)``) and returns its
-        mean loss as an NDArray of shape ``(1,)`` (left on the device) and
-        the new hidden state.
-    begin_state : callable
-        ``begin_state() -> state``, a fresh zero state for ``batch_size``.
-    corpus_indices, batch_size, num_steps, ctx
-        As for the samplers.
-    is_random_iter : bool
-        Random sampling starts every batch from a fresh state; consecutive
-        sampling starts once per epoch and carries the state (detached)
-        from batch to batch.
-
-    Returns
-    -------
-    float
-        Mean cross-entropy per predicted character, in nats.
-    """
-    nd = import_mxnet().nd
-    sampler = data_iter_random if is_random_iter else data_iter_consecutive
-    losses, state = [], None
-    for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx):
-        if is_random_iter or state is None:
-            state = begin_state()
-        else:
-            # Truncated BPTT: keep the state's value, cut its history.
-            # detach() returns a new array, so the result must be kept.
-            state = type(state)(s.detach() for s in state)
-        l, state = train_batch(X, Y, state)
-        losses.append(l.detach())
-    # Every batch has the same number of targets, so the mean of the batch
-    # means is the mean per character: one sum for the epoch, one read.
-    return nd.add_n(*losses).asscalar() / len(losses)
 
 
 def check_finite(mean_loss, epoch, lr):
@@ -103,40 +143,65 @@ def epoch_line(epoch, train_ppl, seconds, val_ppl=None):
     return line + ', time %.2f sec' % seconds
 
 
-def fit(train_one_epoch, predict, num_epochs, lr, pred_period, prefixes):
-    """Run ``num_epochs`` epochs and print the chapter's progress lines.
+@dataclasses.dataclass
+class EpochEnd:
+    """What the callbacks of :func:`fit` get after each epoch.
 
-    Every ``pred_period`` epochs prints ``epoch E, perplexity P, time T sec``
-    (``T``: that epoch's training time) and then `` - `` followed by
-    ``predict(prefix)`` for each prefix.
+    ``seconds`` is the epoch's training time. A callback may fill in
+    ``val_perplexity`` for the callbacks after it.
+    """
+
+    epoch: int
+    perplexity: float
+    seconds: float
+    val_perplexity: float = None
+
+
+def fit(train_one_epoch, num_epochs, lr, callbacks=(), first_epoch=1):
+    """Train epochs ``first_epoch`` to ``num_epochs``; return their perplexities.
 
     Parameters
     ----------
     train_one_epoch : callable
-        ``train_one_epoch() -> float`` mean loss of the epoch.
-    predict : callable
-        ``predict(prefix) -> str``.
+        ``train_one_epoch() -> float``, the epoch's mean loss.
+    num_epochs : int
+        The last epoch.
     lr : float
         Only named in the error raised when training diverges.
-
-    Returns
-    -------
-    list of float
-        The perplexity of every epoch.
+    callbacks : sequence of callable
+        Each is called as ``callback(end)`` with an :class:`EpochEnd` after
+        every epoch, in order.
+    first_epoch : int
+        Where a resumed run starts.
 
     Raises
     ------
     FloatingPointError
-        When an epoch's loss is NaN or infinite (naming the epoch).
+        When an epoch's loss is NaN or infinite (naming the epoch), before
+        any callback sees that epoch.
     """
     history = []
-    for epoch in range(1, num_epochs + 1):
+    for epoch in range(first_epoch, num_epochs + 1):
         start = time.time()
         mean_loss = train_one_epoch()
         check_finite(mean_loss, epoch, lr)
-        history.append(perplexity(mean_loss))
-        if epoch % pred_period == 0:
-            print(epoch_line(epoch, history[-1], time.time() - start))
-            for prefix in prefixes:
-                print(' -', predict(prefix))
+        end = EpochEnd(epoch, perplexity(mean_loss), time.time() - start)
+        history.append(end.perplexity)
+        for callback in callbacks:
+            callback(end)
     return history
+
+
+def print_progress(pred_period, prefixes, predict, write=print):
+    """Return the callback that prints the chapter's lines every ``pred_period`` epochs.
+
+    It writes ``epoch E, perplexity P, time T sec`` (with the validation
+    perplexity, if a callback before it set one) and then `` - `` followed
+    by ``predict(prefix)`` for each prefix.
+    """
+    def callback(end):
+        if end.epoch % pred_period == 0:
+            write(epoch_line(end.epoch, end.perplexity, end.seconds, end.val_perplexity))
+            for prefix in prefixes:
+                write(' - ' + predict(prefix))
+    return callback

@@ -22,8 +22,8 @@ import random
 
 import numpy as np
 
-from ._checks import check_positive_int
 from ._compat import import_mxnet
+from ._util.checks import check_positive_int
 
 __all__ = ["data_iter_random", "data_iter_consecutive",
            "min_corpus_length"]

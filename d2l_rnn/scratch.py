@@ -16,11 +16,11 @@ This module ships the chapter's own tanh RNN in that form (:func:`rnn`,
 ``import d2l_rnn as d2l``.
 """
 
-from ._checks import check_positive_int
 from ._compat import import_mxnet
-from .loop import check_training_args, fit, run_epoch
-from .prediction import greedy_generate
-from .training import grad_clipping
+from ._util.checks import check_positive_int
+from .clipping import grad_clipping
+from .generation import greedy_generate
+from .loop import check_training_args, fit, print_progress, run_epoch, sequence_loss
 
 __all__ = ["to_onehot", "sgd", "make_get_params", "init_rnn_state", "rnn",
            "predict_rnn", "train_and_predict_rnn"]
@@ -151,15 +151,13 @@ def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens,
 def _scratch_batch_trainer(rnn, params, vocab_size, lr, clipping_theta, ctx):
     """Return ``train_batch(X, Y, state) -> (l, state)`` for :func:`run_epoch`."""
     mx = import_mxnet()
-    loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()
 
     def train_batch(X, Y, state):
         with mx.autograd.record():
             outputs, state = rnn(to_onehot(X, vocab_size), state, params)
-            # Step-major rows, (num_steps * batch_size, vocab_size), so the
-            # targets are Y transposed and flattened.
-            outputs = mx.nd.concat(*outputs, dim=0)
-            l = loss(outputs, Y.T.reshape((-1,))).mean()
+            # Step-major rows, (num_steps * batch_size, vocab_size), as
+            # RNNModel's: the same loss applies.
+            l = sequence_loss(mx.nd.concat(*outputs, dim=0), Y, Y.size)
         l.backward()
         grad_clipping(params, clipping_theta, ctx)
         sgd(params, lr, 1)  # the loss is a mean already
@@ -203,11 +201,13 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens,
                         num_hiddens=num_hiddens)
     params = get_params()
     train_batch = _scratch_batch_trainer(rnn, params, vocab_size, lr, clipping_theta, ctx)
-    return fit(
-        lambda: run_epoch(train_batch,
-                          lambda: init_rnn_state(batch_size, num_hiddens, ctx),
-                          corpus_indices, batch_size, num_steps, ctx, is_random_iter),
-        lambda prefix: predict_rnn(prefix, pred_len, rnn, params, init_rnn_state,
-                                   num_hiddens, vocab_size, ctx, idx_to_char,
-                                   char_to_idx),
-        num_epochs, lr, pred_period, prefixes)
+
+    def train_one_epoch():
+        return run_epoch(train_batch, lambda: init_rnn_state(batch_size, num_hiddens, ctx),
+                         corpus_indices, batch_size, num_steps, ctx, is_random_iter)
+
+    def predict(prefix):
+        return predict_rnn(prefix, pred_len, rnn, params, init_rnn_state, num_hiddens,
+                           vocab_size, ctx, idx_to_char, char_to_idx)
+
+    return fit(train_one_epoch, num_epochs, lr, [print_progress(pred_period, prefixes, predict)])

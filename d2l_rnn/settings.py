@@ -1,21 +1,25 @@
-"""Training settings: the chapter's defaults, their checks, and the text they select.
+"""The chapter's hyperparameters, written down once, and the text they select.
 
-:class:`TrainSettings` is the one place that writes down the chapter's
-hyperparameters for the command line; checkpoints store it as a dict.
+:class:`TrainSettings` holds everything that decides a training run's
+numbers, in the book's vocabulary; its defaults are chapter 6.6's. The
+command line, checkpoints, distributed job files, the demo and the
+benchmarks all take the chapter's values from here.
 """
 
 import dataclasses
-import math
-import numbers
 
-from ._checks import check_positive_int, check_prefix
-from .architecture import CELLS
+from ._util.checks import check_count, check_number, check_positive_int, check_prefix
 from .data import load_data_time_machine
+from .model import CELLS
 from .samplers import min_corpus_length
 
 __all__ = ["TrainSettings", "Text", "SAMPLERS", "load_text"]
 
 SAMPLERS = ("consecutive", "random")
+
+# The settings train_and_predict_rnn_gluon takes, in its argument order.
+_CHAPTER_ARGS = ("num_epochs", "num_steps", "lr", "clipping_theta", "batch_size",
+                 "pred_period", "pred_len", "prefixes")
 
 
 @dataclasses.dataclass
@@ -25,17 +29,17 @@ class TrainSettings:
     ``num_chars`` characters of *The Time Machine* are trained on; the
     ``val_chars`` after them are held out for validation (0: none, as in the
     chapter). ``sampler`` is ``'consecutive'`` (the chapter's code) or
-    ``'random'``; ``clip`` is the gradient-norm bound ``clipping_theta``.
+    ``'random'``; ``clipping_theta`` bounds the gradient's global norm.
     """
 
     cell: str = "rnn"
     num_hiddens: int = 256
     num_layers: int = 1
-    epochs: int = 200
+    num_epochs: int = 200
     num_steps: int = 35
     batch_size: int = 32
     lr: float = 1e2
-    clip: float = 1e-2
+    clipping_theta: float = 1e-2
     sampler: str = "consecutive"
     num_chars: int = 10000
     val_chars: int = 0
@@ -51,19 +55,14 @@ class TrainSettings:
         if self.sampler not in SAMPLERS:
             raise ValueError("sampler must be one of %s, got %r"
                              % (", ".join(SAMPLERS), self.sampler))
-        for name in ("num_hiddens", "num_layers", "epochs", "num_steps", "batch_size",
+        for name in ("num_hiddens", "num_layers", "num_epochs", "num_steps", "batch_size",
                      "num_chars", "pred_period", "pred_len"):
             check_positive_int(name, getattr(self, name))
-        for name in ("lr", "clip"):
-            value = getattr(self, name)
-            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                    or not math.isfinite(value) or value <= 0):
-                raise ValueError("%s must be a positive number, got %r" % (name, value))
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError("seed must be an integer >= 0, got %r" % (self.seed,))
-        if self.val_chars != 0:  # one character predicts nothing
-            if check_positive_int("val_chars", self.val_chars) < 2:
-                raise ValueError("val_chars must be 0 (no validation) or at least 2, got 1")
+        for name in ("lr", "clipping_theta"):
+            check_number(name, getattr(self, name))
+        check_count("seed", self.seed)
+        if check_count("val_chars", self.val_chars) == 1:  # one character predicts nothing
+            raise ValueError("val_chars must be 0 (no validation) or at least 2, got 1")
         needed = min_corpus_length(self.batch_size, self.num_steps, self.sampler)
         if self.num_chars < needed:
             raise ValueError(
@@ -73,6 +72,12 @@ class TrainSettings:
         if not self.prefixes:
             raise ValueError("prefixes must name at least one prefix")
         return self
+
+    def chapter_args(self):
+        """The keyword arguments of ``train_and_predict_rnn_gluon`` these settings give."""
+        args = {name: getattr(self, name) for name in _CHAPTER_ARGS}
+        args["prefixes"] = list(self.prefixes)
+        return args
 
     def to_dict(self):
         """Return a JSON-ready dict (prefixes as a list)."""

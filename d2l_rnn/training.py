@@ -1,72 +1,134 @@
-"""Training with Gluon: gradient clipping, one epoch, the chapter's function.
+"""Training with Gluon: one minibatch, one epoch, and the chapter's function.
+
+:class:`GluonEpoch` is the Gluon side of the engine in :mod:`d2l_rnn.loop`:
+its :meth:`~GluonEpoch.train_batch` runs the forward and backward pass on
+each device's rows (one device is the case of one), then one clipped SGD
+update (:mod:`d2l_rnn.optimizer`). :func:`make_epoch` builds it for one
+device, several, or a kvstore job: the one place that choice is made, for
+:func:`train_and_predict_rnn_gluon` and the command line alike.
 
 The loop keeps MXNet's asynchronous engine busy. Python never waits inside
-an epoch: the loss is summed on the device (see :mod:`d2l_rnn.loop`) and the
-clipping scale ``min(1, theta / norm)`` is computed on the device instead of
-being read back to decide on the host whether to clip; with the chapter's
-trainer the scale goes straight into the SGD update
-(:mod:`d2l_rnn.sgd_trainer`). The model is hybridized with static
-allocation, so its forward pass is one cached graph.
+an epoch: the loss is summed on the device, and the clipping scale
+``min(1, theta / norm)`` is computed on the device instead of being read
+back to decide on the host whether to clip. The model is hybridized with
+static allocation, so its forward pass is one cached graph.
 """
+
+import numpy as np
 
 from ._compat import import_mxnet
 from .clipping import grad_clipping
 from .devices import context_list
-from .loop import check_training_args, epoch_line, fit, perplexity, run_epoch
-from .prediction import predict_rnn_gluon
-from .sgd_trainer import ClippedSGDTrainer
+from .dist.parallel import DataParallel
+from .generation import predict_rnn_gluon
+from .loop import (
+    check_training_args,
+    fit,
+    perplexity,
+    print_progress,
+    run_epoch,
+    sequence_loss,
+)
+from .optimizer import ClippedSGDTrainer, make_trainer
 
-__all__ = ["grad_clipping", "perplexity", "make_trainer", "train_epoch",
-           "period_lines", "train_and_predict_rnn_gluon"]
+__all__ = ["GluonEpoch", "make_epoch", "train_epoch", "evaluate_perplexity",
+           "train_and_predict_rnn_gluon"]
 
-def make_trainer(model, lr, kvstore="device", update_on_kvstore=None):
-    """Plain SGD as in the chapter: no momentum, no weight decay.
+# Long texts are evaluated in pieces of this many characters (the state is
+# carried across pieces), to bound the memory of one forward pass.
+_EVAL_CHUNK = 4096
 
-    Returns a :class:`~d2l_rnn.sgd_trainer.ClippedSGDTrainer`, a
-    ``gluon.Trainer`` whose ``clipped_step`` :func:`train_epoch` uses.
-    ``kvstore`` and ``update_on_kvstore`` are passed to ``gluon.Trainer``;
-    they matter only for several devices or machines (:mod:`.parallel`).
+
+class GluonEpoch:
+    """One epoch of training ``model`` with ``trainer``; call it to train one.
+
+    Parameters
+    ----------
+    model : RNNModel
+        Initialised on every device of ``parallel``.
+    trainer : gluon.Trainer
+        A :class:`~d2l_rnn.optimizer.ClippedSGDTrainer` clips and updates in
+        one step on any number of devices; any other trainer is used on one
+        device, after ``grad_clipping``.
+    corpus_indices, batch_size, num_steps
+        The training text and the global batch shape.
+    clipping_theta : float
+        Largest norm of the (global) gradient.
+    parallel : DataParallel
+        The devices, and this process's rows of every batch.
+    is_random_iter : bool
+        Random instead of consecutive sampling (state reset every batch).
     """
-    return ClippedSGDTrainer(model.collect_params(), lr, kvstore=kvstore,
-                             update_on_kvstore=update_on_kvstore)
 
+    def __init__(self, model, trainer, corpus_indices, batch_size, num_steps, clipping_theta,
+                 parallel, is_random_iter=False):
+        self.model, self.trainer, self.parallel = model, trainer, parallel
+        self.corpus_indices, self.batch_size, self.num_steps = (corpus_indices, batch_size,
+                                                                num_steps)
+        self.clipping_theta, self.is_random_iter = clipping_theta, is_random_iter
+        self._params = None  # set after the first forward pass: shapes may be deferred
 
-def _gluon_batch_trainer(model, trainer, clipping_theta, ctx):
-    """Return ``train_batch(X, Y, state) -> (l, state)`` for :func:`run_epoch`."""
-    mx = import_mxnet()
-    params = []  # filled after the first forward: shapes may be deferred
+    def __call__(self):
+        """Train one pass over the corpus; return the mean loss per character (of the job)."""
+        return self.parallel.over_the_job(lambda: run_epoch(
+            self.train_batch, lambda: self.parallel.begin_state(self.model),
+            self.corpus_indices, self.batch_size, self.num_steps, self.parallel.ctxs[0],
+            self.is_random_iter))
 
-    def train_batch(X, Y, state):
-        y = Y.T.reshape((-1,))   # time-major, like the output rows
+    def train_batch(self, X, Y, states):
+        """Train on one minibatch; return its loss (on the first device) and the new states."""
+        mx = import_mxnet()
+        num_targets = self.batch_size * self.num_steps  # of the global batch
         with mx.autograd.record():
-            output, state = model(X, state)
-            # The mean cross-entropy that SoftmaxCrossEntropyLoss()(...).mean()
-            # gives, in four operators instead of six. (The fused
-            # softmax_cross_entropy operator is slower here: log_softmax has
-            # a oneDNN kernel, it has none.)
-            l = -mx.nd.pick(mx.nd.log_softmax(output), y).mean()
-        l.backward()
-        # The loss is already a mean, so the gradient needs no rescaling.
-        if isinstance(trainer, ClippedSGDTrainer):
-            trainer.clipped_step(clipping_theta)
-        else:
-            if not params:  # after the first forward: shapes may be deferred
-                params.extend(p.data(ctx) for p in model.collect_params().values())
-            grad_clipping(params, clipping_theta, ctx)
-            trainer.step(1)
-        return l, state
+            losses = []
+            for k, (X_k, Y_k) in enumerate(self.parallel.split(X, Y)):
+                output, states[k] = self.model(X_k, states[k])
+                losses.append(sequence_loss(output, Y_k, num_targets))
+        mx.autograd.backward(losses)
+        self.parallel.before_update(self.trainer)
+        self._update()
+        ctx = self.parallel.ctxs[0]
+        loss = losses[0] if len(losses) == 1 else mx.nd.add_n(
+            *(l.as_in_context(ctx) for l in losses))
+        return loss, states
 
-    return train_batch
+    def _update(self):
+        # The loss is a mean already, so the gradient needs no rescaling.
+        if isinstance(self.trainer, ClippedSGDTrainer):
+            self.trainer.clipped_step(self.clipping_theta)
+            return
+        if self._params is None:
+            ctx = self.parallel.ctxs[0]
+            self._params = [p.data(ctx) for p in self.model.collect_params().values()]
+        grad_clipping(self._params, self.clipping_theta, self.parallel.ctxs[0])
+        self.trainer.step(1)
+
+
+def make_epoch(model, lr, corpus_indices, batch_size, num_steps, clipping_theta, ctx,
+               kvstore="device", is_random_iter=False):
+    """Return the :class:`GluonEpoch` for ``model`` on ``ctx``, with the chapter's SGD.
+
+    ``ctx`` is one context or a list (several devices train data parallel);
+    ``kvstore`` is ``'device'`` or, in a job started by a launcher,
+    ``'dist_sync'`` / ``'dist_async'``. The epoch's ``trainer`` attribute is
+    the optimizer (for checkpoints).
+    """
+    parallel = DataParallel(context_list(ctx), batch_size, kvstore)
+    trainer = make_trainer(model, lr, kvstore=parallel.kvstore)
+    if parallel.worker is not None:
+        parallel.worker.prepare(trainer.optimizer)
+    return GluonEpoch(model, trainer, corpus_indices, batch_size, num_steps, clipping_theta,
+                      parallel, is_random_iter)
 
 
 def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
                 clipping_theta, ctx, is_random_iter=False):
-    """Train ``model`` for one pass over the corpus; return the mean loss.
+    """Train ``model`` for one pass over the corpus on one device; return the mean loss.
 
     With consecutive sampling the hidden state is carried from batch to
     batch (detached); with random sampling it is reset for every batch.
     Gradients are clipped to a global norm of ``clipping_theta`` and then
-    ``trainer.step(1)`` is called (the loss is a mean already).
+    applied by ``trainer`` (the loss is a mean already).
 
     Returns
     -------
@@ -74,23 +136,37 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
         Mean cross-entropy per predicted character (nats); its exponential
         is the perplexity. Reading it is the epoch's only host sync.
     """
-    return run_epoch(
-        _gluon_batch_trainer(model, trainer, clipping_theta, ctx),
-        lambda: model.begin_state(batch_size=batch_size, ctx=ctx),
-        corpus_indices, batch_size, num_steps, ctx, is_random_iter)
+    return GluonEpoch(model, trainer, corpus_indices, batch_size, num_steps, clipping_theta,
+                      DataParallel([ctx], batch_size), is_random_iter)()
 
 
-def period_lines(epoch, train_ppl, seconds, model, ctx, idx_to_char, char_to_idx,
-                 prefixes, pred_len, val_ppl=None):
-    """Return the chapter's lines for the end of a period, without printing them.
+def evaluate_perplexity(model, corpus_indices, ctx):
+    """Perplexity of ``model`` on a text read once, left to right, from a zero state.
 
-    ``epoch E, perplexity P, time T sec`` (with ``, validation perplexity V``
-    before the time when ``val_ppl`` is given), then `` - `` and
-    ``pred_len`` greedily predicted characters for each prefix.
+    Parameters
+    ----------
+    model : RNNModel
+    corpus_indices : sequence of int
+        At least 2 ids; each of ids ``1..n-1`` is predicted from those before it.
+    ctx : mxnet.Context
+
+    Returns
+    -------
+    float
+        ``exp`` of the mean cross-entropy over the ``n - 1`` predictions.
     """
-    samples = [' - ' + predict_rnn_gluon(prefix, pred_len, model, len(idx_to_char), ctx,
-                                         idx_to_char, char_to_idx) for prefix in prefixes]
-    return [epoch_line(epoch, train_ppl, seconds, val_ppl)] + samples
+    nd = import_mxnet().nd
+    ids = np.asarray(corpus_indices, dtype=np.float32)
+    if len(ids) < 2:
+        raise ValueError("need at least 2 characters to evaluate, got %d" % len(ids))
+    state = model.begin_state(batch_size=1, ctx=ctx)
+    total = nd.zeros((1,), ctx=ctx)
+    inputs, targets = ids[None, :-1], ids[None, 1:]
+    for start in range(0, inputs.shape[1], _EVAL_CHUNK):
+        piece = slice(start, start + _EVAL_CHUNK)
+        output, state = model(nd.array(inputs[:, piece], ctx=ctx), state)
+        total += sequence_loss(output, nd.array(targets[:, piece], ctx=ctx), 1)
+    return perplexity(total.asscalar() / (len(ids) - 1))
 
 
 def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
@@ -109,10 +185,10 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
     ``pred_len`` generated characters.
 
     ``ctx`` may be one context or a list (``try_all_gpus()``): with several,
-    the batch rows are split across them (:mod:`.parallel`). ``kvstore``
-    is ``'device'`` (one machine) or ``'dist_sync'`` / ``'dist_async'``
-    for a job started by a launcher (:mod:`.distributed`); the returned and
-    printed perplexities are then those of the whole job.
+    the batch rows are split across them. ``kvstore`` is ``'device'`` (one
+    machine) or ``'dist_sync'`` / ``'dist_async'`` for a job started by a
+    launcher (:mod:`d2l_rnn.dist`); the returned and printed perplexities
+    are then those of the whole job.
 
     Returns
     -------
@@ -134,19 +210,11 @@ def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
     ctxs = context_list(ctx)
     model.initialize(ctx=ctxs, force_reinit=True, init=mx.init.Normal(0.01))
     model.hybridize(static_alloc=True)
-    if len(ctxs) == 1 and kvstore == "device":
-        trainer = make_trainer(model, lr)
+    train_one_epoch = make_epoch(model, lr, corpus_indices, batch_size, num_steps,
+                                 clipping_theta, ctxs, kvstore)
 
-        def train_one_epoch():
-            return train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
-                               clipping_theta, ctxs[0])
-    else:
-        from .parallel import DataParallel  # lazy: parallel imports this module
-        train_one_epoch = DataParallel(model, lr, corpus_indices, batch_size, num_steps,
-                                       clipping_theta, ctxs, kvstore).train_epoch
-    # Prediction needs one device; every copy of the parameters is the same.
-    return fit(
-        train_one_epoch,
-        lambda prefix: predict_rnn_gluon(prefix, pred_len, model, vocab_size,
-                                         ctxs[0], idx_to_char, char_to_idx),
-        num_epochs, lr, pred_period, prefixes)
+    def predict(prefix):  # on the first device: every copy of the parameters is the same
+        return predict_rnn_gluon(prefix, pred_len, model, vocab_size, ctxs[0], idx_to_char,
+                                 char_to_idx)
+
+    return fit(train_one_epoch, num_epochs, lr, [print_progress(pred_period, prefixes, predict)])

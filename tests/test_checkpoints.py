@@ -12,8 +12,9 @@ import pytest
 from mxnet import autograd, gluon, nd
 
 import d2l_rnn
-from d2l_rnn import _durable, checkpoints
-from d2l_rnn.architecture import build_model, describe_model
+from d2l_rnn._util import files as _durable
+from d2l_rnn.checkpoint import layout as checkpoints
+from d2l_rnn.model import build_model, describe_model
 
 VOCAB = list("abcdefg")
 
@@ -144,8 +145,8 @@ _KILLER = textwrap.dedent("""
     import os, signal, sys
     import d2l_rnn  # before mxnet: it readies numpy and the CUDA libraries for it
     from mxnet import nd
-    from d2l_rnn import _durable, checkpoints
-    from d2l_rnn.architecture import build_model
+    from d2l_rnn._util import files as _durable
+    from d2l_rnn.model import build_model
 
     directory, point = sys.argv[1:]
     model = build_model("gru", 8, 1, 7)
@@ -183,7 +184,8 @@ def test_sigkill_in_the_middle_of_a_save(point, survivor, tmp_path):
     assert visible == ["snapshot-000001", "snapshot-000002"][:survivor]
     assert any(n.startswith(".d2l_rnn-") for n in _names(directory)) == (survivor == 1)
     assert d2l_rnn.load_checkpoint(directory).epoch == survivor
-    d2l_rnn.save_checkpoint(directory, _model(cell="gru", layers=1), VOCAB, epoch=3)
+    d2l_rnn.save_checkpoint(directory, _model(cell="gru", layers=1), VOCAB, epoch=3,
+                            overwrite=True)  # another process's run
     assert _names(directory) == ["snapshot-%06d" % (survivor + 1)]
 
 

@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from clitools import TINY, one_error_line, run, run_process
 
 import d2l_rnn
-from d2l_rnn import _durable
+from d2l_rnn._util import files as _durable
 from d2l_rnn.cli import build_parser
 
 
@@ -56,7 +55,7 @@ def checkpoint(tmp_path_factory):
 
 def _corrupt(checkpoint, tmp_path):
     copy = tmp_path / "copy"
-    snapshot = d2l_rnn.checkpoints.find_snapshot(checkpoint)
+    snapshot = d2l_rnn.checkpoint.find_snapshot(checkpoint)
     target = copy / snapshot.name
     target.mkdir(parents=True)
     for f in snapshot.iterdir():
@@ -165,7 +164,7 @@ def test_plot_without_matplotlib_fails_before_training(monkeypatch, capsys, tmp_
 def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys, tmp_path):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr("d2l_rnn.session.train_epoch", interrupted)
+    monkeypatch.setattr("d2l_rnn.training.run_epoch", interrupted)
     result = run(capsys, "train", *TINY, "--save", tmp_path)
     assert result.code == 130 and result.err.strip().splitlines() == [
         "d2l-rnn: interrupted; checkpoints written so far are intact"]
@@ -193,15 +192,18 @@ def test_a_failing_disk_during_training_is_one_line(capsys, tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
-def _wait_for_snapshot(snapshot, proc, timeout):
-    """Wait until ``snapshot`` exists (True), the process ends or time is up (False)."""
+def _wait_for_snapshot(directory, number, proc, timeout):
+    """Wait until a snapshot numbered ``number`` or later exists (True), the process
+    ends or time is up (False). Each save retires the snapshot before it, so an
+    exact name may come and go between two looks."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if snapshot.is_dir():
+        if any(int(p.name.split("-")[1]) >= number
+               for p in directory.glob("snapshot-*") if p.name.split("-")[1].isdigit()):
             return True
         if proc.poll() is not None:
             return False
-        time.sleep(0.02)
+        time.sleep(0.005)
     return False
 
 
@@ -212,8 +214,8 @@ def test_sigkill_during_training_then_resume_gives_the_uninterrupted_history(cap
     proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *args, "--save", str(directory)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        appeared = _wait_for_snapshot(directory / "snapshot-000003", proc, timeout=120)
-        os.kill(proc.pid, signal.SIGKILL)
+        appeared = _wait_for_snapshot(directory, 3, proc, timeout=120)
+        proc.kill()
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -229,7 +231,7 @@ def test_sigkill_during_training_then_resume_gives_the_uninterrupted_history(cap
     a = d2l_rnn.load_checkpoint(directory)
     b = d2l_rnn.load_checkpoint(tmp_path / "whole")
     assert len(a.history) == 25 and a.history == b.history and a.val_history == b.val_history
-    assert json.loads((a.path / "hparams.json").read_text())["settings"]["epochs"] == 25
+    assert json.loads((a.path / "hparams.json").read_text())["settings"]["num_epochs"] == 25
 
 
 def test_overwrite_replaces_another_runs_checkpoint(capsys, tmp_path):

@@ -13,7 +13,8 @@ import pytest
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.training import make_trainer, train_epoch
+from d2l_rnn.optimizer import make_trainer
+from d2l_rnn.training import train_epoch
 
 pytestmark = pytest.mark.gpu
 

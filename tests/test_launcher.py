@@ -10,7 +10,11 @@ import time
 
 import pytest
 
-from d2l_rnn import _processes, distributed, launcher, mxlaunch, worker
+from d2l_rnn.dist import cluster as mxlaunch
+from d2l_rnn.dist import job as worker
+from d2l_rnn.dist import kvstore as distributed
+from d2l_rnn.dist import local as launcher
+from d2l_rnn.dist import processes as _processes
 
 
 @pytest.mark.parametrize("num_workers,batch_size", [(1, 5), (2, 32), (3, 32), (4, 7), (5, 5)])
@@ -42,11 +46,11 @@ def test_bad_stall_timeout(value):
     env = {"DMLC_ROLE": "worker", "DMLC_PS_ROOT_URI": "127.0.0.1", "DMLC_PS_ROOT_PORT": "1",
            "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "1", "D2L_RNN_STALL_TIMEOUT": value}
     with pytest.raises(ValueError, match="D2L_RNN_STALL_TIMEOUT"):
-        distributed.WorkerGroup("dist_sync", env)
+        distributed.KVStoreWorker("dist_sync", env)
 
 
 def test_watchdog_exits_a_stuck_process():
-    code = ("from d2l_rnn.distributed import Watchdog; import time; "
+    code = ("from d2l_rnn.dist.kvstore import Watchdog; import time; "
             "w = Watchdog(0.5, 'test'); w.arm(); time.sleep(30)")
     start = time.monotonic()
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -57,7 +61,7 @@ def test_watchdog_exits_a_stuck_process():
 
 
 def test_a_disarmed_watchdog_lets_the_process_live():
-    code = ("from d2l_rnn.distributed import Watchdog; import time; "
+    code = ("from d2l_rnn.dist.kvstore import Watchdog; import time; "
             "w = Watchdog(0.3, 'test'); w.arm(); w.disarm(); time.sleep(1.5); print('alive')")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
@@ -108,7 +112,7 @@ def test_child_lifetime_survives_exec():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_children_die_with_the_launcher(tmp_path):
-    code = ("import subprocess, sys; from d2l_rnn import _processes; "
+    code = ("import subprocess, sys; from d2l_rnn.dist import processes as _processes; "
             "p = subprocess.Popen(['sleep', '60'], preexec_fn=_processes.child_setup(120)); "
             "print(p.pid, flush=True); sys.stdin.read()")
     parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
@@ -153,7 +157,7 @@ def test_free_port_is_bindable():
 
 def test_mxnet_launch_script_runs_on_this_python():
     # Only --help: a real launch would look up this machine's outward address.
-    run = subprocess.run([sys.executable, "-m", "d2l_rnn.mxlaunch", "--help"],
+    run = subprocess.run([sys.executable, "-m", "d2l_rnn.dist.cluster", "--help"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "--launcher {local,ssh,mpi,sge,yarn}" in run.stdout and "--hostfile" in run.stdout

@@ -20,7 +20,7 @@ pytest.importorskip("nbclient", reason="needs the notebook extra: pip install -e
 import nbformat  # noqa: E402
 from nbclient.exceptions import CellExecutionError  # noqa: E402
 
-from d2l_rnn import notebooks  # noqa: E402
+from tools import notebooks  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO / "notebooks"

@@ -8,9 +8,9 @@ import pytest
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn import parallel
 from d2l_rnn.devices import context_list, parse_contexts
-from d2l_rnn.training import make_trainer, train_epoch
+from d2l_rnn.optimizer import make_trainer
+from d2l_rnn.training import make_epoch, train_epoch
 
 TWO = [mx.cpu(0), mx.cpu(1)]
 
@@ -80,16 +80,15 @@ def test_random_sampling_matches_one(time_machine):
             losses.append([train_epoch(model, make_trainer(model, 1e2), corpus_indices, 32, 35,
                                        1e-2, ctxs[0], is_random_iter=True) for _ in range(2)])
         else:
-            runner = parallel.DataParallel(model, 1e2, corpus_indices, 32, 35, 1e-2, ctxs,
-                                           is_random_iter=True)
-            losses.append([runner.train_epoch() for _ in range(2)])
+            runner = make_epoch(model, 1e2, corpus_indices, 32, 35, 1e-2, ctxs,
+                                is_random_iter=True)
+            losses.append([runner() for _ in range(2)])
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
     assert losses[0][1] < losses[0][0]
 
 
-def test_one_element_list_is_the_single_device_path(time_machine, monkeypatch):
+def test_one_element_list_trains_exactly_as_one_context(time_machine):
     _, history = _train(time_machine, mx.cpu(), num_epochs=2)
-    monkeypatch.setattr(parallel, "DataParallel", None)  # any use would fail
     _, history_list = _train(time_machine, [mx.cpu()], num_epochs=2)
     assert history_list == history
 
@@ -103,7 +102,7 @@ def test_more_devices_than_rows(time_machine, capsys):
 @pytest.mark.parametrize("kvstore,ctx,error,match", [
     ("local", TWO, ValueError, "kvstore must be one of"),
     ("dist_async", TWO, ValueError, "one context per worker"),
-    ("dist_sync", [mx.cpu()], RuntimeError, "DMLC_ROLE, DMLC_PS_ROOT_URI.*d2l_rnn.launcher"),
+    ("dist_sync", [mx.cpu()], RuntimeError, "DMLC_ROLE, DMLC_PS_ROOT_URI.*d2l_rnn.dist.local"),
 ])
 def test_bad_kvstore(kvstore, ctx, error, match, time_machine, monkeypatch, capsys):
     for name in ("DMLC_ROLE", "DMLC_PS_ROOT_URI", "DMLC_PS_ROOT_PORT", "DMLC_NUM_SERVER",

@@ -7,8 +7,8 @@ import pytest
 from mxnet import init, nd
 
 import d2l_rnn
-from d2l_rnn.architecture import build_model
-from d2l_rnn.sampling import generate, softmax_with_temperature
+from d2l_rnn.generation import generate, softmax_with_temperature
+from d2l_rnn.model import build_model
 
 VOCAB = list("abcd")
 C2I = {c: i for i, c in enumerate(VOCAB)}

@@ -10,15 +10,16 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.architecture import build_model
-from d2l_rnn.session import TrainingSession, evaluate_perplexity
+from d2l_rnn.cli.run import TrainingRun as TrainingSession
+from d2l_rnn.model import build_model
 from d2l_rnn.settings import TrainSettings, load_text
+from d2l_rnn.training import evaluate_perplexity
 
 
 def test_defaults_are_the_chapters():
     s = TrainSettings()
     assert (s.cell, s.num_hiddens, s.num_layers, s.num_steps) == ("rnn", 256, 1, 35)
-    assert (s.epochs, s.batch_size, s.lr, s.clip) == (200, 32, 1e2, 1e-2)
+    assert (s.num_epochs, s.batch_size, s.lr, s.clipping_theta) == (200, 32, 1e2, 1e-2)
     assert (s.pred_period, s.pred_len, s.prefixes) == (50, 50, ("traveller", "time traveller"))
     assert (s.num_chars, s.val_chars, s.sampler) == (10000, 0, "consecutive")
 
@@ -93,7 +94,7 @@ def test_validation_perplexity_is_the_held_out_texts(time_machine, ctx, monkeypa
     expected = _one_char_at_a_time(model, ids, ctx)
     assert evaluate_perplexity(model, ids, ctx) == pytest.approx(expected, rel=1e-4)
     # Reading in pieces carries the state across them: the same number.
-    monkeypatch.setattr("d2l_rnn.session._EVAL_CHUNK", 7)
+    monkeypatch.setattr("d2l_rnn.training._EVAL_CHUNK", 7)
     assert evaluate_perplexity(model, ids, ctx) == pytest.approx(expected, rel=1e-4)
 
 
@@ -106,7 +107,7 @@ def test_validation_uses_the_characters_after_the_training_text(capsys):
 
 
 def test_progress_bar_shows_the_perplexity(ctx):
-    settings = TrainSettings(num_hiddens=16, epochs=3, pred_period=100, val_chars=200).check()
+    settings = TrainSettings(num_hiddens=16, num_epochs=3, pred_period=100, val_chars=200).check()
     bar = io.StringIO()
     session = TrainingSession(settings, ctx, load_text(settings))
     history = session.run(progress=True, progress_file=bar)

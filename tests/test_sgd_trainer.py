@@ -9,8 +9,8 @@ from mxnet import autograd, gluon, nd
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.sgd_trainer import ClippedSGDTrainer
-from d2l_rnn.training import make_trainer, train_epoch
+from d2l_rnn.optimizer import ClippedSGDTrainer, make_trainer
+from d2l_rnn.training import train_epoch
 
 V = 11
 
@@ -79,19 +79,25 @@ def test_fused_step_follows_set_learning_rate(ctx):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
-def test_two_devices_fall_back_to_trainer_step():
-    ctxs = [mx.cpu(0), mx.cpu(1)]
+@pytest.mark.parametrize("num_devices", [2, 3])
+def test_several_devices_clip_the_global_norm_of_the_summed_gradient(num_devices):
+    """clipped_step on N devices is: sum the gradients, clip the sum, apply it."""
+    ctxs = [mx.cpu(i) for i in range(num_devices)]
     fused, reference = _twin_models(ctxs)
     trainer = ClippedSGDTrainer(fused.collect_params(), 0.5)
-    plain = gluon.Trainer(reference.collect_params(), "sgd", {"learning_rate": 0.5})
+    plain = gluon.Trainer(reference.collect_params(), "sgd", {"learning_rate": 0.5},
+                          update_on_kvstore=False)
     for model in (fused, reference):
-        for c in ctxs:
-            _backward(model, c, 1e3)
-    trainer.clipped_step(1e-2)
+        for k, c in enumerate(ctxs):  # other data on every device: other gradients
+            _backward(model, c, 1e3 * (k + 1))
+    plain.allreduce_grads()
+    summed = _grad_norm(reference, ctxs[0])
+    norm = trainer.clipped_step(1e-2)
+    assert norm.asscalar() == pytest.approx(summed, rel=1e-5)
     for c in ctxs:
         d2l_rnn.grad_clipping([p.data(c) for p in reference.collect_params().values()],
                               1e-2, c)
-    plain.step(1)
+    plain.update(1)
     for c in ctxs:
         for a, b in zip(_weights(fused, c), _weights(reference, c)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -11,7 +11,8 @@ from mxnet import base
 from mxnet.gluon import rnn
 
 import d2l_rnn as d2l
-from d2l_rnn.training import make_trainer, train_epoch
+from d2l_rnn.optimizer import make_trainer
+from d2l_rnn.training import train_epoch
 
 SYNCS = ("MXNDArraySyncCopyToCPU", "MXNDArrayWaitToRead", "MXNDArrayWaitAll")
 

@@ -11,7 +11,9 @@ from mxnet import autograd, gluon, nd
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.training import make_trainer, perplexity, train_epoch
+from d2l_rnn.loop import perplexity
+from d2l_rnn.optimizer import make_trainer
+from d2l_rnn.training import train_epoch
 
 PREFIXES = ["traveller", "time traveller"]
 

@@ -1,5 +1,16 @@
 """A checkpoint folder's layout: snapshot names, file names, and reading them back.
 
+A folder given to ``save_checkpoint`` holds numbered snapshot folders, each
+a complete checkpoint with a manifest written last::
+
+    DIR/snapshot-000003/
+        model.params    the parameters (Block.save_parameters)
+        vocab.json      the characters in id order (idx_to_char)
+        hparams.json    {"model": the architecture, "settings": training settings}
+        state.json      epoch, per-epoch perplexities, Python's and NumPy's RNG state
+        trainer.states  the optimizer state (Trainer.save_states), if a trainer is given
+        manifest.json   the format, the run it belongs to, every other file's SHA-256
+
 Everything read from disk is checked before use: the manifest's SHA-256 of
 each file, then each JSON document's shape. The first problem found raises
 :class:`CheckpointError` naming the file, instead of a KeyError or an MXNet
@@ -15,13 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .architecture import CELLS
+from ..model import CELLS
 
 __all__ = ["CheckpointError", "FORMAT", "PARAMS", "VOCAB", "HPARAMS", "STATE", "TRAINER",
            "MANIFEST", "REQUIRED", "snapshots", "find_snapshot", "checkpoint_root",
-           "read_snapshot"]
+           "read_snapshot", "run_of_snapshot"]
 
-FORMAT = 1
+# 2: settings in the book's names (num_epochs, clipping_theta), and the run id.
+FORMAT = 2
 PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
 TRAINER, MANIFEST = "trainer.states", "manifest.json"
 REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
@@ -57,7 +69,7 @@ def _numbers(value):
         isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
 
 
-def _read_files(snapshot):
+def _read_manifest(snapshot):
     manifest_path = snapshot / MANIFEST
     if not manifest_path.is_file():
         raise CheckpointError("checkpoint %s is incomplete: %s is missing"
@@ -65,14 +77,32 @@ def _read_files(snapshot):
     manifest = _json(manifest_path, manifest_path.read_bytes())
     _need(isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
           and _is_count(manifest.get("format"), 1), manifest_path,
-          "expected {'format': int, 'files': {name: sha256}}")
+          "expected {'format': int, 'run': str, 'files': {name: sha256}}")
     _need(manifest["format"] <= FORMAT, manifest_path,
           "format %s is newer than this d2l_rnn reads (%d); upgrade d2l_rnn"
           % (manifest["format"], FORMAT))
+    _need(manifest["format"] == FORMAT, manifest_path,
+          "format %s was written by an older d2l_rnn, which this one does not read; "
+          "train the model again" % manifest["format"])
+    _need(isinstance(manifest.get("run"), str), manifest_path, "it names no run")
+    return manifest
+
+
+def run_of_snapshot(snapshot):
+    """Return the run id in the manifest of ``snapshot``, or None if it cannot be read."""
+    try:
+        return _read_manifest(snapshot)["run"]
+    except (CheckpointError, OSError):
+        return None
+
+
+def _read_files(snapshot):
+    manifest_path = snapshot / MANIFEST
+    manifest = _read_manifest(snapshot)
     listed = manifest["files"]
     for name in REQUIRED:
         _need(name in listed, manifest_path, "it does not list %s" % name)
-    contents = {}
+    contents = {MANIFEST: manifest}
     for name, digest in listed.items():
         # Only known names: a manifest must not lead the reader out of the folder.
         _need(name in REQUIRED + (TRAINER,), manifest_path, "unknown file %r" % name)
@@ -163,11 +193,13 @@ def read_snapshot(snapshot):
     """Return ``(docs, trainer_states)`` for a snapshot folder, all checked.
 
     ``docs`` maps vocab.json, hparams.json and state.json to their parsed
-    contents (RNG states as the tuples ``setstate`` takes); ``trainer_states``
-    is the bytes of trainer.states, or None if it was not saved.
+    contents (RNG states as the tuples ``setstate`` takes) and manifest.json
+    to the manifest; ``trainer_states`` is the bytes of trainer.states, or
+    None if it was not saved.
     """
     contents = _read_files(snapshot)
     docs = {name: _json(snapshot / name, contents[name]) for name in (VOCAB, HPARAMS, STATE)}
+    docs[MANIFEST] = contents[MANIFEST]
     _check_vocab(snapshot / VOCAB, docs[VOCAB])
     _check_hparams(snapshot / HPARAMS, docs[HPARAMS], len(docs[VOCAB]))
     _check_state(snapshot / STATE, docs[STATE])

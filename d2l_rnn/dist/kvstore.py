@@ -1,10 +1,10 @@
-"""The worker's side of a ``dist_sync`` / ``dist_async`` job (MXNet's kvstore).
+"""A worker's side of a ``dist_sync`` / ``dist_async`` job (MXNet's kvstore).
 
 A distributed job is MXNet's own: one scheduler, one or more parameter
 servers (ps-lite, inside ``libmxnet``) and N workers, each a process started
-by a launcher (:mod:`.launcher` on one machine, ``mxnet/tools/launch.py`` on a
-cluster) with the ``DMLC_*`` variables set. This module is what a *worker*
-adds to the data-parallel epoch of :mod:`.parallel`:
+by a launcher (:mod:`.local` on one machine, :mod:`.cluster` on a cluster)
+with the ``DMLC_*`` variables set. This module is what a *worker* adds to the
+data-parallel training of :mod:`.parallel`:
 
 * its block of rows of every global batch (all workers draw the same sampler
   offsets because they are seeded alike, so the blocks tile the batch);
@@ -20,10 +20,12 @@ import sys
 import threading
 import time
 
-from ._compat import import_mxnet
+from .._compat import import_mxnet
 
-__all__ = ["REQUIRED_ENV", "EXIT_STALLED", "LOSS_KEY", "check_environment",
-           "shard_rows", "Watchdog", "WorkerGroup"]
+__all__ = ["KVSTORES", "REQUIRED_ENV", "EXIT_STALLED", "LOSS_KEY", "check_kvstore",
+           "check_environment", "shard_rows", "Watchdog", "KVStoreWorker"]
+
+KVSTORES = ("device", "dist_sync", "dist_async")
 
 REQUIRED_ENV = ("DMLC_ROLE", "DMLC_PS_ROOT_URI", "DMLC_PS_ROOT_PORT",
                 "DMLC_NUM_SERVER", "DMLC_NUM_WORKER")
@@ -31,6 +33,21 @@ EXIT_STALLED = 75
 # Far above the Trainer's keys (0 .. number of parameters - 1).
 LOSS_KEY = 1 << 20
 _DEFAULT_STALL_TIMEOUT = 600.0
+
+
+def check_kvstore(kvstore, ctxs):
+    """Raise ValueError for an unknown kvstore, or ``dist_async`` with several devices."""
+    if kvstore not in KVSTORES:
+        raise ValueError("kvstore must be one of %s, got %r"
+                         % (", ".join(repr(k) for k in KVSTORES), kvstore))
+    if kvstore == "dist_async" and len(ctxs) > 1:
+        # The servers update on every push, so there is no moment at which a
+        # worker holds the sum over its devices to clip; one device per worker
+        # (one worker per GPU) keeps per-worker clipping well defined.
+        raise ValueError(
+            "kvstore='dist_async' takes one context per worker, got %d (%s); "
+            "start one worker per device instead"
+            % (len(ctxs), ", ".join(str(c) for c in ctxs)))
 
 
 def check_environment(environ=None):
@@ -44,8 +61,8 @@ def check_environment(environ=None):
     if missing:
         raise RuntimeError(
             "a dist_sync/dist_async kvstore needs the environment of a launcher; "
-            "%s not set. Start the job with `python -m d2l_rnn.launcher -n 2 -- "
-            "COMMAND` on one machine, or mxnet/tools/launch.py on a cluster"
+            "%s not set. Start the job with `python -m d2l_rnn.dist.local -n 2 -- "
+            "COMMAND` on one machine, or `python -m d2l_rnn.dist.cluster` on a cluster"
             % ", ".join(missing))
     if environ["DMLC_ROLE"] != "worker":
         raise RuntimeError("DMLC_ROLE is %r; only a worker trains"
@@ -117,7 +134,7 @@ class Watchdog:
                 os._exit(EXIT_STALLED)
 
 
-class WorkerGroup:
+class KVStoreWorker:
     """This worker's view of the job: its kvstore, rank, rows and watchdog.
 
     Parameters
@@ -144,7 +161,7 @@ class WorkerGroup:
             self.rank, self.num_workers, os.getpid())
         self._loss_ready = False
         self.trainer_ready = False
-        self._previous = (0.0, 0.0)
+        self._previous = 0.0
 
     def rows(self, batch_size):
         """The slice of every global batch that this worker trains."""
@@ -191,27 +208,25 @@ class WorkerGroup:
         """Stop watching (between epochs and after training)."""
         self.watchdog.disarm()
 
-    def sum_over_workers(self, loss_sum, n):
-        """Return ``(loss_sum, n)`` summed over every worker of the job."""
+    def sum_over_workers(self, value):
+        """Return ``value`` (a float) summed over every worker of the job."""
         nd = import_mxnet().nd
         # float64: the async totals grow over the whole run.
         if not self._loss_ready:
-            self.kv.init(LOSS_KEY, nd.zeros((2,), dtype="float64"))
+            self.kv.init(LOSS_KEY, nd.zeros((1,), dtype="float64"))
             self._loss_ready = True
-        out = nd.zeros((2,), dtype="float64")
-        self.kv.push(LOSS_KEY, nd.array([loss_sum, n], dtype="float64"))
+        out = nd.zeros((1,), dtype="float64")
+        self.kv.push(LOSS_KEY, nd.array([value], dtype="float64"))
         # A pull after a push on the same key waits for the push, so this
-        # worker's numbers are on the server once it returns.
+        # worker's number is on the server once it returns.
         self.kv.pull(LOSS_KEY, out=out)
-        total = out.asnumpy()
+        total = float(out.asscalar())
         if self.kind == "dist_async":
             # The servers keep a running total; the second barrier stops a
             # fast worker from pushing its next epoch before all have read.
             self.kv._barrier()
             self.kv.pull(LOSS_KEY, out=out)
-            total = out.asnumpy()
+            running = float(out.asscalar())
             self.kv._barrier()
-            epoch = (total[0] - self._previous[0], total[1] - self._previous[1])
-            self._previous = (total[0], total[1])
-            total = epoch
-        return float(total[0]), float(total[1])
+            total, self._previous = running - self._previous, running
+        return total

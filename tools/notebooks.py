@@ -1,6 +1,6 @@
 """Execute notebooks headless, with a real kernel running this interpreter.
 
-``python -m d2l_rnn.notebooks [PATH ...]`` (what ``make notebooks`` runs)
+``python -m tools.notebooks [PATH ...]`` (what ``make notebooks`` runs)
 re-executes every notebook it is given, or every ``*.ipynb`` in a folder it
 is given (default ``notebooks/``), and writes the fresh outputs back in
 place. The test suite calls :func:`execute_notebook` and checks the outputs
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._durable import replace_atomically
+from d2l_rnn._util.files import replace_atomically
 
 __all__ = ["DEFAULT_TIMEOUT", "find_notebooks", "execute_notebook",
            "refresh_notebook", "main"]
@@ -122,7 +122,7 @@ def refresh_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
     """Execute the notebook at ``path`` and write it back with its new outputs.
 
     The file is replaced only after every cell has run, and atomically
-    (:func:`~d2l_rnn._durable.replace_atomically`), so a failing or
+    (:func:`~d2l_rnn._util.files.replace_atomically`), so a failing or
     interrupted run leaves the committed notebook exactly as it was.
 
     Returns
@@ -156,7 +156,7 @@ def main(argv=None):
     broken = (CellControlSignal, DeadKernelError, NotJSONError, ValidationError)
 
     parser = argparse.ArgumentParser(
-        prog="python -m d2l_rnn.notebooks",
+        prog="python -m tools.notebooks",
         description="Re-execute notebooks in place, refreshing their outputs.")
     parser.add_argument("paths", nargs="*", default=["notebooks"],
                         help="notebooks or folders of notebooks (default: notebooks)")

@@ -12,12 +12,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .checkpoints import CheckpointError, checkpoint_root, find_snapshot, load_checkpoint
-from .devices import ctx_from_name, parse_contexts
+from ..checkpoint import (
+    CheckpointError,
+    OtherRunError,
+    check_save_dir,
+    checkpoint_root,
+    load_checkpoint,
+)
+from ..devices import ctx_from_name, parse_contexts
+from ..generation import generate as generate_text
+from ..settings import TrainSettings, load_text
 from .plotting import check_plot_path, plot_perplexity
-from .sampling import generate as generate_text
-from .session import TrainingSession
-from .settings import TrainSettings, load_text
+from .run import TrainingRun
 
 __all__ = ["UsageError", "train", "generate"]
 
@@ -48,9 +54,9 @@ def _ctxs(text):
         raise _fail("--ctx %s: %s; pass --ctx cpu or --ctx auto" % (text, err)) from None
 
 
-def _session(settings, ctxs, text, checkpoint, kvstore):
+def _training_run(settings, ctxs, text, checkpoint, kvstore):
     try:
-        return TrainingSession(settings, ctxs, text, checkpoint, kvstore=kvstore)
+        return TrainingRun(settings, ctxs, text, checkpoint, kvstore=kvstore)
     except (ValueError, RuntimeError) as err:  # devices, rows, a missing launcher
         raise _fail("--ctx %s --kvstore %s: %s" % (",".join(str(c) for c in ctxs), kvstore,
                                                    err)) from None
@@ -102,7 +108,7 @@ def _vocab_mismatch(saved, text):
                                    "; ".join(parts) or "the same characters in another order"))
 
 
-def _check_save_dir(save_dir, resumed_root, overwrite):
+def _check_save_dir(save_dir, checkpoint, overwrite):
     path = Path(save_dir)
     if path.exists() and not path.is_dir():
         raise _fail("--save %s is a file, not a directory; choose another path" % path)
@@ -112,20 +118,17 @@ def _check_save_dir(save_dir, resumed_root, overwrite):
     except OSError as err:
         raise _fail("cannot write checkpoints to --save %s (%s); choose a writable folder"
                     % (path, err.strerror or err)) from None
-    same_run = resumed_root is not None and path.resolve() == Path(resumed_root).resolve()
-    if not (overwrite or same_run):
-        try:
-            find_snapshot(path)
-        except CheckpointError:
-            return path
+    try:
+        check_save_dir(path, checkpoint.model if checkpoint is not None else None, overwrite)
+    except OtherRunError:
         raise _fail("--save %s already holds a checkpoint of another run; continue it with "
-                    "--resume %s, or pass --overwrite to replace it" % (path, path))
+                    "--resume %s, or pass --overwrite to replace it" % (path, path)) from None
     return path
 
 
-def _what_is_kept(session, checkpoint):
-    if session.last_saved is not None:
-        return "the last checkpoint, %s, is intact" % session.last_saved
+def _what_is_kept(run, checkpoint):
+    if run.last_saved is not None:
+        return "the last checkpoint, %s, is intact" % run.last_saved
     if checkpoint is not None:
         return "the checkpoint it resumed from, %s, is intact" % checkpoint.path
     return "no checkpoint was saved by this run"
@@ -149,29 +152,28 @@ def train(args):
     resumed_root = checkpoint_root(checkpoint.path) if checkpoint is not None else None
     save_dir = args.save or resumed_root
     if save_dir is not None:  # last check: it creates the folder
-        save_dir = _check_save_dir(save_dir, resumed_root, args.overwrite)
-    session = _session(settings, ctxs, text, checkpoint, args.kvstore)
-    if checkpoint is not None and session.epoch >= settings.epochs:
+        save_dir = _check_save_dir(save_dir, checkpoint, args.overwrite)
+    run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
+    if checkpoint is not None and run.epoch >= settings.num_epochs:
         print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"
-              % (session.epoch, settings.epochs), file=sys.stderr)
+              % (run.epoch, settings.num_epochs), file=sys.stderr)
     elif checkpoint is not None:
         print("d2l-rnn: resuming %s at epoch %d of %d"
-              % (checkpoint.path, session.epoch + 1, settings.epochs), file=sys.stderr)
+              % (checkpoint.path, run.epoch + 1, settings.num_epochs), file=sys.stderr)
     try:
-        session.run(save_dir, args.save_every)
+        run.run(save_dir, args.save_every, overwrite=args.overwrite)
     except FloatingPointError as err:
-        raise _fail("%s; %s" % (err, _what_is_kept(session, checkpoint))) from None
+        raise _fail("%s; %s" % (err, _what_is_kept(run, checkpoint))) from None
     except OSError as err:
         raise _fail("could not write a checkpoint to %s (%s); %s"
-                    % (save_dir, err, _what_is_kept(session, checkpoint))) from None
+                    % (save_dir, err, _what_is_kept(run, checkpoint))) from None
     if plot is not None:
         try:
-            plot_perplexity(session.history, session.val_history, plot)
+            plot_perplexity(run.history, run.val_history, plot)
         except OSError as err:
             raise _fail("could not write the plot %s (%s)" % (plot, err)) from None
-    if session.last_saved is not None:
-        print("d2l-rnn: saved epoch %d in %s" % (session.epoch, session.last_saved),
-              file=sys.stderr)
+    if run.last_saved is not None:
+        print("d2l-rnn: saved epoch %d in %s" % (run.epoch, run.last_saved), file=sys.stderr)
     return 0
 
 

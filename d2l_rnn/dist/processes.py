@@ -1,4 +1,4 @@
-"""Bounds and reports for the processes of a job (used by :mod:`.launcher`).
+"""Bounds and reports for the processes of a job (used by :mod:`.local`).
 
 A process started through :func:`child_setup` is sent SIGKILL when its parent
 dies (Linux ``PR_SET_PDEATHSIG``) and SIGALRM when it outlives its lifetime;

@@ -6,15 +6,15 @@ code 2; a traceback means a bug.
 """
 
 import argparse
-import math
+import functools
 import sys
 
+from .._util.checks import BadValue, check_count, check_number, check_positive_int
+from ..dist.kvstore import KVSTORES
+from ..model import CELLS
+from ..settings import SAMPLERS, TrainSettings
 from . import commands
-from ._checks import check_positive_int
-from .architecture import CELLS
 from .commands import UsageError
-from .parallel import KVSTORES
-from .settings import SAMPLERS, TrainSettings
 
 __all__ = ["build_parser", "main"]
 
@@ -28,34 +28,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("%s: error: %s (see %s --help)" % (self.prog, message, self.prog))
 
 
-def _positive_int(text):
-    try:
-        return check_positive_int("value", int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text) from None
-
-
-def _count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected an integer >= 0, got %r" % text)
-    return value
-
-
-def _number(low, inclusive):
+def _flag_type(check, convert, **bounds):
+    """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
     def parse(text):
         try:
-            value = float(text)
+            value = convert(text)
         except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < low or (value == low and not inclusive):
-            raise argparse.ArgumentTypeError("expected a number %s %g, got %r"
-                                             % (">=" if inclusive else ">", low, text))
-        return value
+            value = None  # not a number at all: the check below says what it wants
+        try:
+            return check("value", value, **bounds)
+        except BadValue as err:
+            raise argparse.ArgumentTypeError("expected %s, got %r" % (err.expected, text)) \
+                from None
     return parse
+
+
+_positive_int = _flag_type(check_positive_int, int)
+_count = _flag_type(check_count, int)
+_number = functools.partial(_flag_type, check_number, float)
 
 
 def _add_train(subparsers):
@@ -71,17 +61,18 @@ def _add_train(subparsers):
                    help="hidden units per layer (default: %d)" % d.num_hiddens)
     p.add_argument("--num-layers", type=_positive_int, metavar="N",
                    help="stacked recurrent layers (default: %d)" % d.num_layers)
-    p.add_argument("--epochs", type=_positive_int, metavar="N",
+    p.add_argument("--epochs", type=_positive_int, metavar="N", dest="num_epochs",
                    help="train until this epoch; with --resume the total, not extra epochs "
-                   "(default: %d)" % d.epochs)
+                   "(default: %d)" % d.num_epochs)
     p.add_argument("--num-steps", type=_positive_int, metavar="N",
                    help="time steps per minibatch (default: %d)" % d.num_steps)
     p.add_argument("--batch-size", type=_positive_int, metavar="N",
                    help="sequences per minibatch (default: %d)" % d.batch_size)
-    p.add_argument("--lr", type=_number(0, False), metavar="LR",
+    p.add_argument("--lr", type=_number(low=0.0), metavar="LR",
                    help="SGD learning rate (default: %g)" % d.lr)
-    p.add_argument("--clip", type=_number(0, False), metavar="THETA",
-                   help="clip the gradients' global L2 norm to THETA (default: %g)" % d.clip)
+    p.add_argument("--clip", type=_number(low=0.0), metavar="THETA", dest="clipping_theta",
+                   help="clip the gradients' global L2 norm to THETA (default: %g)"
+                   % d.clipping_theta)
     p.add_argument("--sampler", choices=SAMPLERS,
                    help="minibatch sampling; consecutive carries the hidden state across "
                    "batches (default: %s, the chapter's code)" % d.sampler)
@@ -98,7 +89,8 @@ def _add_train(subparsers):
     p.add_argument("--kvstore", choices=KVSTORES, default="device",
                    help="how gradients are summed: device = over the devices of --ctx; "
                    "dist_sync or dist_async = as one worker of a job started by a launcher "
-                   "(python -m d2l_rnn.launcher, mxnet/tools/launch.py) (default: device)")
+                   "(python -m d2l_rnn.dist.local, python -m d2l_rnn.dist.cluster) "
+                   "(default: device)")
     p.add_argument("--seed", type=_count, metavar="N",
                    help="seed for Python's, NumPy's and MXNet's generators; not allowed to "
                    "change on --resume (default: %d)" % d.seed)
@@ -136,7 +128,8 @@ def _add_generate(subparsers):
                    help="text to start from; only characters of the model's vocabulary")
     p.add_argument("--len", type=_positive_int, default=50, metavar="N",
                    help="characters to generate (default: 50)")
-    p.add_argument("--temperature", type=_number(0, True), default=0.0, metavar="T",
+    p.add_argument("--temperature", type=_number(low=0.0, inclusive=True), default=0.0,
+                   metavar="T",
                    help="0 = greedy; 1 = the model's distribution; lower is more "
                    "conservative, higher more random (default: 0)")
     p.add_argument("--seed", type=_count, metavar="N",

@@ -1,4 +1,4 @@
-"""``python -m d2l_rnn.demo``: the chapter's training run, on ``try_gpu()``.
+"""``python -m d2l_rnn.cli.demo`` (``make demo``): the chapter's training run, on ``try_gpu()``.
 
 Trains a 256-unit ReLU RNN on the first 10,000 characters of *The Time
 Machine* with the chapter's hyperparameters (the defaults of
@@ -24,9 +24,8 @@ def main():
     print('training on', ctx)
     model = d2l.RNNModel(rnn.RNN(s.num_hiddens), vocab_size)
     return d2l.train_and_predict_rnn_gluon(
-        model, s.num_hiddens, vocab_size, ctx, corpus_indices, idx_to_char,
-        char_to_idx, s.epochs, s.num_steps, s.lr, s.clip, s.batch_size,
-        s.pred_period, s.pred_len, list(s.prefixes))
+        model, s.num_hiddens, vocab_size, ctx, corpus_indices, idx_to_char, char_to_idx,
+        **s.chapter_args())
 
 
 if __name__ == "__main__":

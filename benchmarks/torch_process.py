@@ -1,4 +1,4 @@
-"""``python -m benchmarks.torch_worker EPOCHS SEED [THREADS]``: the PyTorch row, in its own process.
+"""``python -m benchmarks.torch_process EPOCHS SEED [THREADS]``: the PyTorch row, alone.
 
 PyTorch and MXNet share one OpenMP runtime when they share a process, and
 MXNet's import sets the importing thread's OpenMP thread count to 1: in the
@@ -6,7 +6,7 @@ benchmark's main thread PyTorch would train on one thread, in any other on
 two. Here PyTorch is imported first and keeps its default thread count,
 unless THREADS (> 0) sets another.
 
-The parent (:func:`run_worker`, called by :func:`benchmarks.speed.run_row`)
+The parent (:func:`run_process`, called by :func:`benchmarks.speed.run_row`)
 drives the epochs over the pipes: before each epoch this process writes
 ``@@ wait E`` and waits for a ``go`` line, so the parent decides when it
 runs. ``@@ start`` marks the end
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["run_worker", "main"]
+__all__ = ["run_process", "main"]
 
 
 def _say(message):
@@ -30,7 +30,7 @@ def _say(message):
 
 
 def _train(data, num_epochs):
-    from .speed import CHAPTER
+    from .common import CHAPTER
     from .torch_rnn import train_torch
     corpus_indices, char_to_idx, idx_to_char, vocab_size = data
     c = CHAPTER
@@ -39,22 +39,22 @@ def _train(data, num_epochs):
                        c["batch_size"], c["pred_period"], c["pred_len"], c["prefixes"])
 
 
-def run_worker(num_epochs, seed, before=None, threads=0):
-    """Run the PyTorch row in a worker process; return ``(perplexity, seconds, total)``.
+def run_process(num_epochs, seed, before=None, threads=0):
+    """Run the PyTorch row in a process of its own; return ``(perplexity, seconds, total)``.
 
-    The chapter's lines the worker prints are printed here; ``before(epoch)``
-    runs here before the worker may start each epoch. ``threads`` > 0 sets
+    The chapter's lines the process prints are printed here; ``before(epoch)``
+    runs here before the process may start each epoch. ``threads`` > 0 sets
     PyTorch's thread count (default: PyTorch's own choice).
     """
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    command = [sys.executable, "-m", "benchmarks.torch_worker", str(num_epochs), str(seed),
+    command = [sys.executable, "-m", "benchmarks.torch_process", str(num_epochs), str(seed),
                str(threads)]
     result, start, waited = None, None, 0.0
     with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                          env=env, cwd=root) as worker:
-        for line in worker.stdout:
+                          env=env, cwd=root) as child:
+        for line in child.stdout:
             if not line.startswith("@@ "):
                 print(line, end="")
                 continue
@@ -66,15 +66,15 @@ def run_worker(num_epochs, seed, before=None, threads=0):
                     paused = time.time()
                     before(int(rest))
                     waited += time.time() - paused
-                worker.stdin.write("go\n")
-                worker.stdin.flush()
+                child.stdin.write("go\n")
+                child.stdin.flush()
             elif word == "result":
-                # The clock stops here, not when the worker has exited: tearing
+                # The clock stops here, not when the process has exited: tearing
                 # down PyTorch and MXNet takes it most of a second.
                 result, end = json.loads(rest), time.time()
-    if worker.returncode or result is None:
-        raise RuntimeError("the PyTorch worker failed (exit status %s); its error output is "
-                           "above" % worker.returncode)
+    if child.returncode or result is None:
+        raise RuntimeError("the PyTorch process failed (exit status %s); its error output is "
+                           "above" % child.returncode)
     print("(PyTorch used %d threads)" % result["threads"])
     return result["perplexity"], result["seconds"], end - start - waited
 
@@ -87,7 +87,8 @@ def main(argv=None):
     threads = int(argv[2]) if len(argv) > 2 and int(argv[2]) > 0 else torch.get_num_threads()
     import d2l_rnn
 
-    from . import speed, torch_rnn
+    from . import torch_rnn
+    from .common import epoch_timer
     torch.set_num_threads(threads)
     torch_rnn.import_torch()   # and its one-off imports, before the clock
     data = d2l_rnn.load_data_time_machine()
@@ -97,10 +98,10 @@ def main(argv=None):
     def wait_for_go(epoch):
         _say("wait %d" % epoch)
         if sys.stdin.readline().strip() != "go":
-            sys.exit("benchmarks.torch_worker: the parent stopped sending 'go'")
+            sys.exit("benchmarks.torch_process: the parent stopped sending 'go'")
 
     _say("start")
-    with speed.epoch_timer(torch_rnn, "train_epoch", before=wait_for_go) as seconds:
+    with epoch_timer(torch_rnn, "train_epoch", before=wait_for_go) as seconds:
         perplexity = _train(data, num_epochs)
     _say("result " + json.dumps({"perplexity": perplexity, "seconds": seconds,
                                  "threads": threads}))

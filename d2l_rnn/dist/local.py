@@ -1,6 +1,6 @@
 """Start a kvstore job on this machine, on 127.0.0.1, and make sure it ends.
 
-``python -m d2l_rnn.launcher -n 2 -- COMMAND...`` starts what
+``python -m d2l_rnn.dist.local -n 2 -- COMMAND...`` starts what
 ``mxnet/tools/launch.py --launcher local`` means to start (one scheduler,
 ``-s`` servers, ``-n`` workers running COMMAND), but with every ``DMLC_*``
 variable ps-lite needs on loopback, a free port, and bounds: it watches the
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._processes import Follower, child_setup, describe_exit
+from .processes import Follower, child_setup, describe_exit
 
 __all__ = ["JobFailed", "LocalJob", "free_port", "main"]
 
@@ -64,7 +64,7 @@ class LocalJob:
     Use it as a context manager, so that every process is ended on the way
     out, whatever happens::
 
-        with LocalJob([sys.executable, "-m", "d2l_rnn.worker", "job.json"], 2) as job:
+        with LocalJob([sys.executable, "-m", "d2l_rnn.dist.job", "job.json"], 2) as job:
             job.wait()
     """
 
@@ -194,9 +194,9 @@ class LocalJob:
 
 
 def main(argv=None):
-    """``python -m d2l_rnn.launcher -n N [-s S] [--timeout T] -- COMMAND...``."""
+    """``python -m d2l_rnn.dist.local -n N [-s S] [--timeout T] -- COMMAND...``."""
     parser = argparse.ArgumentParser(
-        prog="python -m d2l_rnn.launcher",
+        prog="python -m d2l_rnn.dist.local",
         description="Run COMMAND as N kvstore workers with 1 scheduler and S "
                     "servers on 127.0.0.1; worker 0's output is shown.")
     parser.add_argument("-n", "--num-workers", type=int, required=True)

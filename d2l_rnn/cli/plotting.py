@@ -8,7 +8,7 @@ The figure is drawn on matplotlib's Agg canvas directly rather than through
 import tempfile
 from pathlib import Path
 
-from ._durable import replace_atomically
+from .._util.files import replace_atomically
 
 __all__ = ["PLOT_SUFFIXES", "check_plot_path", "plot_perplexity"]
 

@@ -1,0 +1,1 @@
+"""Helpers the whole package shares: argument checks and crash-safe file writes."""

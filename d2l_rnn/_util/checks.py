@@ -1,0 +1,65 @@
+"""Argument checks: the one set used by the library and the command line.
+
+A bad size must fail where it is passed, with a message that names it, not
+deep inside MXNet or, worse, as a loop that silently runs zero times. Each
+check raises :class:`BadValue`, a ``ValueError`` that also carries what was
+expected, so the command line words the same check as ``expected a
+positive integer, got 'x'`` without a second copy of the rule.
+"""
+
+import math
+import numbers
+
+__all__ = ["BadValue", "check_int", "check_positive_int", "check_count", "check_number",
+           "check_prefix"]
+
+
+class BadValue(ValueError):
+    """``NAME must be EXPECTED, got VALUE``; :attr:`expected` is the middle part."""
+
+    def __init__(self, name, expected, value):
+        super().__init__("%s must be %s, got %r" % (name, expected, value))
+        self.expected = expected
+
+
+def check_int(name, value, low=1):
+    """Return ``value`` as an int if it is an integer >= ``low`` (bools are not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        expected = "a positive integer" if low == 1 else "an integer >= %d" % low
+        raise BadValue(name, expected, value)
+    return int(value)
+
+
+def check_positive_int(name, value):
+    """Return ``value`` if it is an integer >= 1."""
+    return check_int(name, value, 1)
+
+
+def check_count(name, value):
+    """Return ``value`` if it is an integer >= 0."""
+    return check_int(name, value, 0)
+
+
+def check_number(name, value, low=0.0, inclusive=False):
+    """Return ``value`` as a float if it is finite and > ``low`` (>= if ``inclusive``)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or value < low or (value == low and not inclusive)):
+        raise BadValue(name, "a number %s %g" % (">=" if inclusive else ">", low), value)
+    return float(value)
+
+
+def check_prefix(prefix, char_to_idx):
+    """Return the ids of ``prefix``; raise ValueError if it cannot be encoded.
+
+    The error names every character that is missing from the vocabulary, so
+    a user sees at once that, e.g., capitals were never in the training text.
+    """
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError("prefix must be a non-empty string, got %r" % (prefix,))
+    unknown = sorted({c for c in prefix if c not in char_to_idx})
+    if unknown:
+        raise ValueError(
+            "prefix %r has characters that are not in the vocabulary: %s "
+            "(the vocabulary is lower-case; try prefix.lower())"
+            % (prefix, ", ".join(repr(c) for c in unknown)))
+    return [char_to_idx[c] for c in prefix]
