@@ -9,8 +9,7 @@ machine without a usable driver reports devices it cannot use.
 
 from ._compat import import_mxnet
 
-__all__ = ["try_gpu", "try_all_gpus", "ctx_from_name", "context_list",
-           "parse_contexts"]
+__all__ = ["try_gpu", "try_all_gpus", "context_list", "parse_contexts"]
 
 
 def _gpu_works(mx, index):
@@ -40,28 +39,6 @@ def try_all_gpus():
     """Return every working GPU, or ``[mx.cpu()]`` if there is none."""
     mx = import_mxnet()
     return _working_gpus(mx) or [mx.cpu()]
-
-
-def ctx_from_name(name):
-    """Return the context for ``'auto'`` (:func:`try_gpu`), ``'cpu'`` or ``'gpu'``.
-
-    Raises
-    ------
-    ValueError
-        For ``'gpu'`` when no GPU works, or for another name.
-    """
-    mx = import_mxnet()
-    if name == "auto":
-        return try_gpu()
-    if name == "cpu":
-        return mx.cpu()
-    if name == "gpu":
-        gpus = _working_gpus(mx)
-        if not gpus:
-            raise ValueError("no working GPU was found (none that MXNet can put an "
-                             "array on); use the CPU instead")
-        return gpus[0]
-    raise ValueError("device must be 'auto', 'cpu' or 'gpu', got %r" % (name,))
 
 
 def context_list(ctx):
@@ -100,9 +77,9 @@ def context_list(ctx):
 def parse_contexts(text):
     """Return the contexts named by ``text``.
 
-    ``'auto'``, ``'cpu'`` and ``'gpu'`` are :func:`ctx_from_name`'s;
-    ``'cpu:1'`` names an index; a comma separates several (``'gpu:0,gpu:1'``);
-    ``'gpus'`` is :func:`try_all_gpus`. A GPU must work.
+    ``'auto'`` is :func:`try_gpu`, ``'gpus'`` :func:`try_all_gpus`; ``'cpu'``
+    and ``'gpu'`` (the first working GPU) take an index (``'cpu:1'``); a
+    comma separates several (``'gpu:0,gpu:1'``). A GPU must work.
 
     Raises
     ------
@@ -113,8 +90,14 @@ def parse_contexts(text):
     text = str(text).strip().lower()
     if text == "gpus":
         return try_all_gpus()
-    if text in ("auto", "cpu", "gpu"):
-        return [ctx_from_name(text)]
+    if text == "auto":
+        return [try_gpu()]
+    if text == "gpu":
+        gpus = _working_gpus(mx)
+        if not gpus:
+            raise ValueError("no working GPU was found (none that MXNet can put an "
+                             "array on); use the CPU instead")
+        return gpus[:1]
     ctxs = []
     for part in text.split(","):
         kind, _, index = part.strip().partition(":")

@@ -32,25 +32,14 @@ __all__ = ["sequence_loss", "perplexity", "detach", "run_epoch", "check_training
 def sequence_loss(output, Y, num_targets):
     """Cross-entropy of ``output`` against ``Y``, summed and divided by ``num_targets``.
 
-    Parameters
-    ----------
-    output : NDArray, shape ``(num_steps * batch_size, vocab_size)``
-        Scores, time-major, as :class:`~d2l_rnn.model.RNNModel` returns them.
-    Y : NDArray, shape ``(batch_size, num_steps)``
-        Target ids.
-    num_targets : int
-        ``Y.size`` gives the mean per character; the size of the whole
-        global batch gives a device's share of it (data-parallel training);
-        1 gives the sum.
-
-    Returns
-    -------
-    NDArray, shape ``(1,)``
-        Left on the device. ``-pick(log_softmax(output), y)`` is the number
-        ``SoftmaxCrossEntropyLoss`` computes, in fewer operators (the fused
-        ``softmax_cross_entropy`` is slower here: ``log_softmax`` has a
-        oneDNN kernel, it has none).
+    ``output`` has shape ``(num_steps * batch_size, vocab_size)``, time-major
+    as :class:`~d2l_rnn.model.RNNModel` returns it; ``Y`` holds the target
+    ids, ``(batch_size, num_steps)``. ``num_targets=Y.size`` gives the mean
+    per character, the size of the global batch a device's share of it, 1
+    the sum. Returns an NDArray of shape ``(1,)``, left on the device.
     """
+    # SoftmaxCrossEntropyLoss's number in fewer operators; the fused
+    # softmax_cross_entropy is slower (log_softmax has a oneDNN kernel, it has none).
     nd = import_mxnet().nd
     y = Y.T.reshape((-1,))  # time-major, like the output rows
     return nd.pick(nd.log_softmax(output), y).sum() * (-1.0 / num_targets)
@@ -78,27 +67,14 @@ def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,
               ctx, is_random_iter=False):
     """Train for one pass over the corpus; return the mean of the batches' losses.
 
-    Parameters
-    ----------
-    train_batch : callable
-        ``train_batch(X, Y, state) -> (l, state)``: trains on one minibatch
-        (``X``, ``Y`` of shape ``(batch_size, num_steps)``) and returns its
-        loss as an NDArray of shape ``(1,)`` on ``ctx`` (left on the device)
-        and the new hidden state.
-    begin_state : callable
-        ``begin_state() -> state``, a fresh zero state.
-    corpus_indices, batch_size, num_steps, ctx
-        As for the samplers.
-    is_random_iter : bool
-        Random sampling starts every batch from a fresh state; consecutive
-        sampling starts once per epoch and carries the state (detached)
-        from batch to batch: truncated back-propagation through time.
-
-    Returns
-    -------
-    float
-        With ``train_batch`` returning mean losses: the mean cross-entropy
-        per predicted character, in nats.
+    ``train_batch(X, Y, state) -> (l, state)`` trains on one minibatch
+    (``X``, ``Y`` of shape ``(batch_size, num_steps)``) and returns its loss,
+    an NDArray of shape ``(1,)`` on ``ctx``, and the new state;
+    ``begin_state()`` returns a fresh zero state. Random sampling starts
+    every batch from a fresh state; consecutive sampling starts once per
+    epoch and carries the state, detached, from batch to batch (truncated
+    back-propagation through time). With mean batch losses the result is the
+    mean cross-entropy per predicted character, in nats.
     """
     nd = import_mxnet().nd
     sampler = data_iter_random if is_random_iter else data_iter_consecutive
@@ -160,25 +136,10 @@ class EpochEnd:
 def fit(train_one_epoch, num_epochs, lr, callbacks=(), first_epoch=1):
     """Train epochs ``first_epoch`` to ``num_epochs``; return their perplexities.
 
-    Parameters
-    ----------
-    train_one_epoch : callable
-        ``train_one_epoch() -> float``, the epoch's mean loss.
-    num_epochs : int
-        The last epoch.
-    lr : float
-        Only named in the error raised when training diverges.
-    callbacks : sequence of callable
-        Each is called as ``callback(end)`` with an :class:`EpochEnd` after
-        every epoch, in order.
-    first_epoch : int
-        Where a resumed run starts.
-
-    Raises
-    ------
-    FloatingPointError
-        When an epoch's loss is NaN or infinite (naming the epoch), before
-        any callback sees that epoch.
+    ``train_one_epoch()`` returns the epoch's mean loss; after every epoch
+    each callback is called, in order, with an :class:`EpochEnd`. ``lr`` is
+    only named in the error. An epoch whose loss is NaN or infinite raises
+    ``FloatingPointError`` naming it, before any callback sees it.
     """
     history = []
     for epoch in range(first_epoch, num_epochs + 1):

@@ -1,22 +1,16 @@
 """The chapter's optimizer, plain SGD, with gradient clipping folded into its step.
 
-:func:`make_trainer` gives every training path its trainer, a
-:class:`ClippedSGDTrainer`, whose :meth:`~ClippedSGDTrainer.clipped_step`
-clips the gradients to a global norm and updates, wherever they live:
+:meth:`ClippedSGDTrainer.clipped_step` clips to a global norm and updates:
 
-* one device: clipping then updating would cost, per parameter, one pass
-  over the gradient to rescale it and another to update the weight, plus
-  the Python of ``Trainer.step``. Plain SGD's ``w -= lr * g`` can take the
-  clipping scale into its learning rate instead, ``w -= (lr * scale) * g``:
-  MXNet's ``preloaded_multi_sgd_update`` reads the learning rate from a
-  device array, so each parameter is clipped and updated by one operator
-  and the scale never leaves the device. (One call per parameter, not one
-  for all: the operator's kernel is about 1.6 times faster on one array.)
-* several devices or a ``dist_sync`` job: the gradients are summed first
-  (``allreduce_grads``), so every device holds the whole gradient and
-  computes the same global norm, then clipped, then applied (``update``).
-* ``dist_async``: MXNet applies each push on the servers as it arrives, so
-  only this worker's own gradient can be clipped, before it is pushed.
+* on one device, in one pass per parameter: plain SGD's ``w -= lr * g``
+  takes the clipping scale into its rate, ``w -= (lr * scale) * g``, and
+  ``preloaded_multi_sgd_update`` reads that rate from a device array, so
+  the scale never leaves the device (one call per parameter: its kernel is
+  about 1.6 times faster on one array than on all);
+* on several devices or in a ``dist_sync`` job, the gradients are summed
+  first, so every device clips the whole gradient by the same global norm;
+* with ``dist_async`` the servers apply each push as it arrives, so only
+  this worker's own gradient can be clipped.
 """
 
 from ._compat import import_mxnet

@@ -42,22 +42,12 @@ _EVAL_CHUNK = 4096
 class GluonEpoch:
     """One epoch of training ``model`` with ``trainer``; call it to train one.
 
-    Parameters
-    ----------
-    model : RNNModel
-        Initialised on every device of ``parallel``.
-    trainer : gluon.Trainer
-        A :class:`~d2l_rnn.optimizer.ClippedSGDTrainer` clips and updates in
-        one step on any number of devices; any other trainer is used on one
-        device, after ``grad_clipping``.
-    corpus_indices, batch_size, num_steps
-        The training text and the global batch shape.
-    clipping_theta : float
-        Largest norm of the (global) gradient.
-    parallel : DataParallel
-        The devices, and this process's rows of every batch.
-    is_random_iter : bool
-        Random instead of consecutive sampling (state reset every batch).
+    ``model`` is initialised on every device of ``parallel`` (a
+    :class:`~d2l_rnn.dist.parallel.DataParallel`: the devices, and this
+    process's rows of each global ``(batch_size, num_steps)`` batch). A
+    :class:`~d2l_rnn.optimizer.ClippedSGDTrainer` clips the gradient to
+    ``clipping_theta`` and updates on any number of devices; any other
+    trainer steps after ``grad_clipping``, on one device.
     """
 
     def __init__(self, model, trainer, corpus_indices, batch_size, num_steps, clipping_theta,
@@ -123,18 +113,10 @@ def make_epoch(model, lr, corpus_indices, batch_size, num_steps, clipping_theta,
 
 def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
                 clipping_theta, ctx, is_random_iter=False):
-    """Train ``model`` for one pass over the corpus on one device; return the mean loss.
+    """Train ``model`` for one pass over the corpus on ``ctx``; return the mean loss.
 
-    With consecutive sampling the hidden state is carried from batch to
-    batch (detached); with random sampling it is reset for every batch.
-    Gradients are clipped to a global norm of ``clipping_theta`` and then
-    applied by ``trainer`` (the loss is a mean already).
-
-    Returns
-    -------
-    float
-        Mean cross-entropy per predicted character (nats); its exponential
-        is the perplexity. Reading it is the epoch's only host sync.
+    The mean cross-entropy per predicted character (nats), whose exponential
+    is the perplexity; reading it is the epoch's only host sync.
     """
     return GluonEpoch(model, trainer, corpus_indices, batch_size, num_steps, clipping_theta,
                       DataParallel([ctx], batch_size), is_random_iter)()
@@ -143,17 +125,9 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
 def evaluate_perplexity(model, corpus_indices, ctx):
     """Perplexity of ``model`` on a text read once, left to right, from a zero state.
 
-    Parameters
-    ----------
-    model : RNNModel
-    corpus_indices : sequence of int
-        At least 2 ids; each of ids ``1..n-1`` is predicted from those before it.
-    ctx : mxnet.Context
-
-    Returns
-    -------
-    float
-        ``exp`` of the mean cross-entropy over the ``n - 1`` predictions.
+    ``corpus_indices`` has at least 2 ids; each of ids ``1..n-1`` is
+    predicted from those before it, and the result is ``exp`` of the mean
+    cross-entropy of those ``n - 1`` predictions.
     """
     nd = import_mxnet().nd
     ids = np.asarray(corpus_indices, dtype=np.float32)

@@ -244,3 +244,25 @@ def test_missing_and_empty_directories(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(d2l_rnn.CheckpointError, match="not a directory"):
         d2l_rnn.load_checkpoint(tmp_path / "file")
+
+
+def test_another_runs_folder_is_refused_without_overwrite(tmp_path):
+    mine, other = _model(), _model(cell="gru", layers=1)
+    first = d2l_rnn.save_checkpoint(tmp_path, mine, VOCAB, epoch=1)
+    with pytest.raises(d2l_rnn.CheckpointError, match=r"holds a checkpoint of another run "
+                                                      r"\(snapshot-000001\).*overwrite=True"):
+        d2l_rnn.save_checkpoint(tmp_path, other, VOCAB, epoch=9)
+    assert _names(tmp_path) == ["snapshot-000001"]
+    assert d2l_rnn.load_checkpoint(tmp_path).architecture == describe_model(mine)
+    # The same model again, or one loaded from the folder, continues its run.
+    d2l_rnn.save_checkpoint(tmp_path, mine, VOCAB, epoch=2)
+    resumed = d2l_rnn.load_checkpoint(tmp_path)
+    d2l_rnn.save_checkpoint(tmp_path, resumed.model, VOCAB, epoch=3)
+    assert _names(tmp_path) == ["snapshot-000003"] and first.name == "snapshot-000001"
+    # overwrite=True replaces the other run's snapshots; the folder is then this run's.
+    d2l_rnn.save_checkpoint(tmp_path, other, VOCAB, epoch=9, overwrite=True)
+    d2l_rnn.save_checkpoint(tmp_path, other, VOCAB, epoch=10)
+    loaded = d2l_rnn.load_checkpoint(tmp_path)
+    assert (loaded.epoch, loaded.architecture) == (10, describe_model(other))
+    with pytest.raises(d2l_rnn.CheckpointError, match="another run"):
+        d2l_rnn.save_checkpoint(tmp_path, mine, VOCAB, epoch=4)

@@ -1,19 +1,16 @@
 """Saving a checkpoint: a new snapshot, written aside and renamed into place.
 
-``save_checkpoint(DIR, ...)`` writes one snapshot folder inside ``DIR`` (see
-:mod:`.layout`). It is written into a hidden temporary folder in ``DIR``,
-flushed to disk, then renamed to the next ``snapshot-N`` name; only after
-that is the previous snapshot moved aside and deleted. Renaming to a new
-name is atomic, while replacing a non-empty directory is not possible, hence
-snapshots inside ``DIR`` rather than ``DIR`` itself. A crash or SIGKILL at
-any moment thus leaves the old or the new snapshot complete; the hidden
-leftovers are deleted by the next save.
+A snapshot (see :mod:`.layout`) is written into a hidden folder in ``DIR``,
+flushed to disk, and renamed to the next ``snapshot-N``; only then is the
+previous one moved aside and deleted. Renaming to a new name is atomic (a
+non-empty directory cannot be replaced), so a crash or SIGKILL at any moment
+leaves the old or the new snapshot complete; the next save tidies up.
 
-A folder belongs to one run. Each model this process saves (or loads) is
-tied to a run id, which every snapshot's manifest records; saving a model
-into a folder whose snapshots belong to another run is refused unless the
-caller says ``overwrite=True``, so a mistyped folder never silently replaces
-someone else's model. One process at a time may save into a folder.
+A folder belongs to one run: each model saved (or loaded) in this process
+is tied to a run id that every snapshot's manifest records, and a model of
+another run may replace a folder's snapshots only with ``overwrite=True``,
+so a mistyped folder never silently replaces someone else's model. One
+process at a time may save into a folder.
 """
 
 import json
@@ -66,16 +63,10 @@ def tie_to_run(model, run):
 
 
 def check_save_dir(directory, model=None, overwrite=False):
-    """Raise unless snapshots of ``model`` may go into ``directory``.
+    """Raise :class:`OtherRunError` if ``directory`` holds another run's snapshot.
 
-    They may when the folder holds no snapshot, when its newest snapshot
-    belongs to the run ``model`` is tied to (the same run, continued), or
-    when ``overwrite`` is true.
-
-    Raises
-    ------
-    OtherRunError
-        The folder holds another run's snapshot (named in the message).
+    Snapshots of ``model`` may go where there is none, where the newest
+    belongs to ``model``'s run (the same run, continued), or with ``overwrite``.
     """
     directory = Path(directory)
     if overwrite or not directory.is_dir():

@@ -19,7 +19,7 @@ from ..checkpoint import (
     checkpoint_root,
     load_checkpoint,
 )
-from ..devices import ctx_from_name, parse_contexts
+from ..devices import parse_contexts
 from ..generation import generate as generate_text
 from ..settings import TrainSettings, load_text
 from .plotting import check_plot_path, plot_perplexity
@@ -38,13 +38,6 @@ class UsageError(Exception):
 
 def _fail(err):
     return UsageError("d2l-rnn: error: %s" % err)
-
-
-def _ctx(name):
-    try:
-        return ctx_from_name(name)
-    except ValueError as err:
-        raise _fail("--ctx %s: %s; pass --ctx cpu or --ctx auto" % (name, err)) from None
 
 
 def _ctxs(text):
@@ -179,7 +172,7 @@ def train(args):
 
 def generate(args):
     """``d2l-rnn generate``; return the exit code."""
-    ctx = _ctx(args.ctx)
+    ctx = _ctxs(args.ctx)[0]
     checkpoint = _load(args.checkpoint, ctx)
     # Hybridized as during training, so T = 0 repeats the training samples exactly.
     checkpoint.model.hybridize(static_alloc=True)

@@ -196,18 +196,6 @@ class KVStoreWorker:
         import_mxnet().nd.waitall()
         self.trainer_ready = True
 
-    def arm(self):
-        """Watch for a stall from now on (call before kvstore work)."""
-        self.watchdog.arm()
-
-    def progress(self):
-        """Tell the watchdog that a batch has been trained."""
-        self.watchdog.progress()
-
-    def disarm(self):
-        """Stop watching (between epochs and after training)."""
-        self.watchdog.disarm()
-
     def sum_over_workers(self, value):
         """Return ``value`` (a float) summed over every worker of the job."""
         nd = import_mxnet().nd

@@ -84,14 +84,14 @@ class DataParallel:
         if self.worker is not None:
             if not self.worker.trainer_ready:
                 self.worker.init_trainer(trainer)
-            self.worker.progress()
+            self.worker.watchdog.progress()
 
     def over_the_job(self, run_epoch):
         """Return ``run_epoch()`` (this process's share of the mean loss) summed over the job."""
         if self.worker is None:
             return run_epoch()
-        self.worker.arm()
+        self.worker.watchdog.arm()
         try:
             return self.worker.sum_over_workers(run_epoch())
         finally:
-            self.worker.disarm()
+            self.worker.watchdog.disarm()
