@@ -10,6 +10,12 @@ is ``X`` shifted one character ahead. Each epoch begins at a random offset in
   streams; row ``r`` of batch ``i + 1`` continues where row ``r`` of batch
   ``i`` stopped, so the hidden state can be carried from batch to batch.
 
+Both follow the book's 2019 ``d2l`` package draw for draw: from the same
+state of Python's ``random`` they yield the same batches (values, order and
+count) and leave ``random`` in the same state, so a seeded experiment from
+the book repeats here. Where the book would silently yield no batch for a
+too short corpus, they raise ``ValueError`` naming the minimum length.
+
 An epoch's indices are built in NumPy and copied to the device once, not
 batch by batch: each copy is a host-to-device transfer the engine must wait
 for. They are laid out as ``(num_batches, batch_size, num_steps)`` so that
@@ -32,8 +38,8 @@ __all__ = ["data_iter_random", "data_iter_consecutive",
 def min_corpus_length(batch_size, num_steps, sampler="consecutive"):
     """Shortest corpus that gives at least one batch for every offset."""
     if sampler == "random":
-        # (len - offset - 1) // num_steps >= batch_size with offset = num_steps - 1
-        return (batch_size + 1) * num_steps
+        # (len - offset - 1) // num_steps - 1 >= batch_size with offset = num_steps - 1
+        return (batch_size + 2) * num_steps
     if sampler == "consecutive":
         # (len - offset) // batch_size >= num_steps + 1 with offset = num_steps - 1
         return batch_size * (num_steps + 1) + num_steps - 1
@@ -44,7 +50,8 @@ def min_corpus_length(batch_size, num_steps, sampler="consecutive"):
 def _checked_corpus(corpus_indices, batch_size, num_steps, sampler):
     check_positive_int("batch_size", batch_size)
     check_positive_int("num_steps", num_steps)
-    corpus = np.asarray(corpus_indices, dtype=np.float32).reshape(-1)
+    # No copy for an integer array: only the epoch's windows are converted.
+    corpus = np.asarray(corpus_indices).reshape(-1)
     needed = min_corpus_length(batch_size, num_steps, sampler)
     if len(corpus) < needed:
         raise ValueError(
@@ -53,6 +60,17 @@ def _checked_corpus(corpus_indices, batch_size, num_steps, sampler):
             "or smaller sizes" % (len(corpus), batch_size, num_steps, sampler,
                                   needed))
     return corpus
+
+
+def _offset(num_steps):
+    """The book's draw of the epoch's first character, in ``[0, num_steps)``.
+
+    ``int(random.uniform(0, num_steps))``, not ``random.randint``: the same
+    range, but another use of Python's random stream, and a seeded run must
+    see the book's cuts and leave ``random`` as the book leaves it.
+    (``num_steps * random()`` rounds to less than ``num_steps``.)
+    """
+    return int(random.uniform(0, num_steps))
 
 
 def _batches_on_device(windows, ctx):
@@ -69,9 +87,14 @@ def _batches_on_device(windows, ctx):
 def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None):
     """Yield shuffled, non-overlapping ``(X, Y)`` minibatches.
 
+    As the book's: from a random offset, the corpus is cut into examples of
+    ``num_steps`` characters, one fewer than fit (the book subtracts one
+    extra), whose starts are put in order by ``random.shuffle``; batches take
+    them in that order and an incomplete last batch is dropped.
+
     Parameters
     ----------
-    corpus_indices : sequence of int
+    corpus_indices : list of int or 1-D integer array
         The encoded text.
     batch_size, num_steps : int
         Batch shape ``(batch_size, num_steps)``.
@@ -82,13 +105,22 @@ def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None):
     ------
     X, Y : NDArray, shape ``(batch_size, num_steps)``, float32
         Inputs and next-character targets.
+
+    Raises
+    ------
+    ValueError
+        If the corpus is shorter than ``min_corpus_length(batch_size,
+        num_steps, 'random')`` (the book yields nothing, or not at every
+        offset), or a size is not a positive int.
     """
     corpus = _checked_corpus(corpus_indices, batch_size, num_steps, "random")
-    corpus = corpus[random.randint(0, num_steps - 1):]
-    # The target of the last input character must exist, hence the "- 1".
-    num_examples = (len(corpus) - 1) // num_steps
+    corpus = corpus[_offset(num_steps):]
+    # "- 1" inside: the last input character needs a target; "- 1" outside:
+    # the book's extra example left out, kept so that the shuffle draws what
+    # the book's draws.
+    num_examples = (len(corpus) - 1) // num_steps - 1
     num_batches = num_examples // batch_size
-    starts = [i * num_steps for i in range(num_examples)]
+    starts = list(range(0, num_examples * num_steps, num_steps))
     random.shuffle(starts)
     starts = np.array(starts[:num_batches * batch_size])
     offsets = starts[:, None] + np.arange(num_steps + 1)
@@ -99,11 +131,15 @@ def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None):
 def data_iter_consecutive(corpus_indices, batch_size, num_steps, ctx=None):
     """Yield ``(X, Y)`` minibatches whose rows continue across batches.
 
-    Parameters and yielded arrays are as in :func:`data_iter_random`.
+    As the book's: from a random offset, the longest prefix of the rest
+    that ``batch_size`` divides is laid out as ``batch_size`` rows, and
+    batch ``i`` takes columns ``i * num_steps`` onward of every row (one
+    column is kept back for the last target). Parameters, yielded arrays
+    and errors are as in :func:`data_iter_random`.
     """
     corpus = _checked_corpus(corpus_indices, batch_size, num_steps,
                              "consecutive")
-    corpus = corpus[random.randint(0, num_steps - 1):]
+    corpus = corpus[_offset(num_steps):]
     batch_len = len(corpus) // batch_size
     streams = corpus[:batch_size * batch_len].reshape(batch_size, batch_len)
     num_batches = (batch_len - 1) // num_steps

@@ -58,7 +58,8 @@ def test_one_below_the_minimum_is_a_clear_error(sampler):
 def test_minimum_gives_a_batch_at_every_offset(sampler, monkeypatch):
     needed = min_corpus_length(4, 5, sampler)
     for offset in range(5):
-        monkeypatch.setattr(random, "randint", lambda a, b, o=offset: o)
+        # The samplers draw the offset as the book does: int(random.uniform(0, num_steps)).
+        monkeypatch.setattr(random, "uniform", lambda a, b, o=offset: o + 0.5)
         assert len(_batches(sampler, list(range(needed)), 4, 5)) >= 1
 
 
