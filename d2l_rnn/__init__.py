@@ -1,8 +1,10 @@
 """d2l_rnn: chapter 6.6 of *Dive into Deep Learning* (MXNet/Gluon) as a library.
 
 ``import d2l_rnn as d2l`` gives the helpers the book's RNN chapters call:
-the *Time Machine* loader, the two minibatch samplers, :class:`RNNModel`,
-gradient clipping, prediction, the training function and device helpers;
+the *Time Machine* loader (and :func:`load_corpus` for any text), the two
+minibatch samplers, :class:`RNNModel`,
+gradient clipping, prediction and sampling (:func:`generate`), the training
+function, :func:`evaluate_perplexity` and device helpers;
 chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
 ``sgd``, ``predict_rnn``, ``train_and_predict_rnn``);
 and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
@@ -25,9 +27,9 @@ from .checkpoint import (  # noqa: E402
     save_checkpoint,
 )
 from .clipping import grad_clipping  # noqa: E402
-from .data import load_data_time_machine  # noqa: E402
+from .data import load_corpus, load_data_time_machine  # noqa: E402
 from .devices import try_all_gpus, try_gpu  # noqa: E402
-from .generation import predict_rnn_gluon  # noqa: E402
+from .generation import generate, predict_rnn_gluon  # noqa: E402
 from .model import RNNModel  # noqa: E402
 from .samplers import data_iter_consecutive, data_iter_random  # noqa: E402
 from .scratch import (  # noqa: E402
@@ -40,7 +42,7 @@ from .scratch import (  # noqa: E402
     train_and_predict_rnn,
 )
 from .seeding import set_seed  # noqa: E402
-from .training import train_and_predict_rnn_gluon  # noqa: E402
+from .training import evaluate_perplexity, train_and_predict_rnn_gluon  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -51,4 +53,5 @@ __all__ = [
     "save_checkpoint", "load_checkpoint", "Checkpoint", "CheckpointError",
     "to_onehot", "sgd", "predict_rnn", "train_and_predict_rnn",
     "rnn", "init_rnn_state", "make_get_params",
+    "load_corpus", "evaluate_perplexity", "generate",
 ]

@@ -1,4 +1,4 @@
-"""The *Time Machine* corpus: find it, fetch it if need be, and encode it.
+"""The *Time Machine* corpus (find it, fetch it if need be, encode it) and any other text.
 
 The text ships with the package, so the usual path never touches the network.
 It is looked for, in order: the ``data_dir`` the caller names; the copy inside
@@ -6,19 +6,25 @@ an installed wheel (``d2l_rnn/_data``); the ``data/`` folder of a source
 checkout; the user cache directory. Only when none has it is the book's
 mirror downloaded, checked against a known SHA-1 and written atomically, so
 an interrupted or corrupt download can never replace a good file.
+
+:func:`load_corpus` encodes any text file, kept as it is, into a NumPy
+``int32`` array (:mod:`d2l_rnn._util.text`).
 """
 
 import hashlib
+import numbers
 import os
 from pathlib import Path
 
 from ._util.checks import check_positive_int
 from ._util.files import write_atomically
+from ._util.text import TextDecodeError, encode, read_text_file
 
 __all__ = [
     "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "cache_dir",
     "find_time_machine", "download_time_machine", "read_time_machine",
-    "build_vocab", "load_data_time_machine",
+    "build_vocab", "load_data_time_machine", "TextDecodeError", "read_text_file",
+    "encode", "load_corpus",
 ]
 
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
@@ -152,6 +158,14 @@ def load_data_time_machine(data_dir=None, num_chars=10000, *, url=DATA_URL):
     vocab_size : int
         ``len(idx_to_char)``; 43 for the default ``num_chars``.
     """
+    if isinstance(data_dir, numbers.Number):  # today's d2l.ai: (batch_size, num_steps)
+        raise TypeError(
+            "load_data_time_machine(%r, ...) looks like the current d2l.ai call "
+            "load_data_time_machine(batch_size, num_steps); d2l_rnn follows the 2019 MXNet "
+            "edition, where it takes (data_dir=None, num_chars=10000) and returns "
+            "(corpus_indices, char_to_idx, idx_to_char, vocab_size): call "
+            "load_data_time_machine() and pass batch_size and num_steps to "
+            "data_iter_consecutive(corpus_indices, batch_size, num_steps)" % (data_dir,))
     if num_chars is not None:
         check_positive_int("num_chars", num_chars)
     text = read_time_machine(data_dir, url=url)
@@ -161,3 +175,46 @@ def load_data_time_machine(data_dir=None, num_chars=10000, *, url=DATA_URL):
     char_to_idx, idx_to_char = build_vocab(text)
     corpus_indices = [char_to_idx[char] for char in text]
     return corpus_indices, char_to_idx, idx_to_char, len(idx_to_char)
+
+
+def load_corpus(path, *, lower=False, num_chars=None, encoding="utf-8"):
+    """Load any text file, encoded: the same 4-tuple as :func:`load_data_time_machine`.
+
+    The text is kept as it is, case and line breaks included.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A text file.
+    lower : bool
+        Lower-case the text first.
+    num_chars : int or None
+        Keep only the first ``num_chars`` characters; None keeps them all.
+    encoding : str
+        How the file's bytes are decoded.
+
+    Returns
+    -------
+    corpus_indices : numpy.ndarray of int32
+        The text as vocabulary ids (4 bytes per character).
+    char_to_idx : dict
+    idx_to_char : list of str
+        The characters of the text, sorted.
+    vocab_size : int
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`read_text_file`, and for a ``num_chars`` that is not a
+        positive integer.
+    """
+    if num_chars is not None:
+        check_positive_int("num_chars", num_chars)
+    text = read_text_file(path, encoding)
+    if lower:
+        text = text.lower()
+    if num_chars is not None:
+        text = text[:num_chars]
+    corpus, idx_to_char = encode(text)
+    del text  # before the dict is built: the peak is the text plus the corpus
+    return corpus, {c: i for i, c in enumerate(idx_to_char)}, idx_to_char, len(idx_to_char)
