@@ -1,20 +1,29 @@
-"""Text generation: the chapter's greedy ``predict_rnn_gluon``, and sampling with a temperature.
+"""Text generation: the chapter's greedy ``predict_rnn_gluon``, and sampling.
 
 Every generator here is one loop, :func:`generate_ids`: warm the state up on
 the prefix, then feed the model one character at a time and choose the next
 one from its scores. Greedy prediction chooses the arg max; at temperature
 ``T > 0`` the next character is drawn from ``softmax(logits / T)`` (``T = 1``
 samples the model's own distribution, smaller ``T`` sharpens it towards the
-greedy choice, larger ``T`` flattens it towards uniform).
+greedy choice, larger ``T`` flattens it towards uniform). Top-k keeps only
+the ``k`` likeliest characters, top-p (nucleus sampling) the fewest whose
+probabilities add up to ``p``; the draw is from what is kept, renormalised.
+Each way of choosing is a ``choose`` function for :func:`generate_ids`.
 """
 
 import numpy as np
 
 from ._compat import import_mxnet
-from ._util.checks import check_count, check_number, check_prefix
+from ._util.checks import (
+    check_count,
+    check_fraction,
+    check_number,
+    check_positive_int,
+    check_prefix,
+)
 
 __all__ = ["generate_ids", "greedy_generate", "model_feed", "predict_rnn_gluon",
-           "softmax_with_temperature", "generate"]
+           "softmax_with_temperature", "truncate", "sampling_choose", "generate"]
 
 
 def _argmax(scores):
@@ -125,8 +134,52 @@ def softmax_with_temperature(logits, temperature):
     return weights / weights.sum()
 
 
-def generate(prefix, num_chars, model, ctx, idx_to_char, char_to_idx, temperature=0.0,
-             rng=None):
+def truncate(probs, top_k=None, top_p=None):
+    """Keep the ``top_k`` likeliest ids, and of those the fewest reaching ``top_p``; renormalise.
+
+    Ties are broken towards the lower id, as the arg max does, so ``top_k=1``
+    keeps the greedy choice. None keeps everything.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    order = np.argsort(-probs, kind="stable")
+    keep = len(probs) if top_k is None else min(top_k, len(probs))
+    if top_p is not None:
+        # The first place where the running total reaches top_p, counted in.
+        reached = np.searchsorted(np.cumsum(probs[order]), top_p * probs.sum(), side="left")
+        keep = min(keep, int(reached) + 1)
+    kept = np.zeros_like(probs)
+    kept[order[:keep]] = probs[order[:keep]]
+    return kept / kept.sum()
+
+
+def sampling_choose(temperature=1.0, top_k=None, top_p=None, rng=None):
+    """Return ``choose(scores) -> id`` for :func:`generate_ids` that draws the next id.
+
+    The draw is from ``softmax(scores / temperature)``, cut to ``top_k`` /
+    ``top_p`` by :func:`truncate`; ``rng`` is a ``numpy.random.Generator`` or
+    a seed (default unseeded).
+    """
+    rng = np.random.default_rng(rng)
+
+    def choose(scores):
+        probs = softmax_with_temperature(scores[0].asnumpy(), temperature)
+        if top_k is not None or top_p is not None:
+            probs = truncate(probs, top_k, top_p)
+        return int(rng.choice(len(probs), p=probs))
+
+    return choose
+
+
+def _streaming(choose, idx_to_char, on_char):
+    def choose_and_pass_on(scores):
+        i = choose(scores)
+        on_char(idx_to_char[i])
+        return i
+    return choose_and_pass_on
+
+
+def generate(prefix, num_chars, model, ctx, idx_to_char, char_to_idx, temperature=None,
+             rng=None, *, top_k=None, top_p=None, on_char=None):
     """Return ``prefix`` followed by ``num_chars`` generated characters.
 
     Parameters
@@ -140,29 +193,39 @@ def generate(prefix, num_chars, model, ctx, idx_to_char, char_to_idx, temperatur
     ctx : mxnet.Context
     idx_to_char, char_to_idx
         The model's vocabulary.
-    temperature : float
+    temperature : float, optional
         0 for greedy prediction (the chapter's ``predict_rnn_gluon``), else
-        the softmax temperature.
+        the softmax temperature. Default: 0, or 1 when ``top_k`` or
+        ``top_p`` is given.
     rng : numpy.random.Generator or int, optional
         Source of the draws (an int seeds a new one); default unseeded.
+    top_k : int, optional
+        Draw only among the ``top_k`` likeliest characters (1 is greedy).
+    top_p : float in (0, 1], optional
+        Draw only among the fewest likeliest characters whose probabilities
+        add up to ``top_p``.
+    on_char : callable, optional
+        Called with each generated character as soon as it is chosen (to
+        stream a long generation).
 
     Raises
     ------
     ValueError
-        For a negative or non-finite temperature, a negative ``num_chars``,
-        or a prefix with characters outside the vocabulary (named).
+        For a negative or non-finite temperature, ``top_k < 1``, ``top_p``
+        outside (0, 1], a negative ``num_chars``, or a prefix with
+        characters outside the vocabulary (named).
     """
+    if temperature is None:
+        temperature = 1.0 if top_k is not None or top_p is not None else 0.0
     temperature = check_number("temperature", temperature, 0.0, inclusive=True)
+    if top_k is not None:
+        check_positive_int("top_k", top_k)
+    if top_p is not None:
+        check_fraction("top_p", top_p, low_inclusive=False, high_inclusive=True)
     ids = check_prefix(prefix, char_to_idx)
     check_count("num_chars", num_chars)
-    if temperature == 0:
-        choose = _argmax
-    else:
-        rng = np.random.default_rng(rng)
-
-        def choose(scores):
-            probs = softmax_with_temperature(scores[0].asnumpy(), temperature)
-            return int(rng.choice(len(probs), p=probs))
-
+    choose = _argmax if temperature == 0 else sampling_choose(temperature, top_k, top_p, rng)
+    if on_char is not None:
+        choose = _streaming(choose, idx_to_char, on_char)
     output = generate_ids(ids, num_chars, model_feed(model, ctx), choose)
     return "".join(idx_to_char[i] for i in output)

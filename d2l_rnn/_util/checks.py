@@ -11,7 +11,7 @@ import math
 import numbers
 
 __all__ = ["BadValue", "check_int", "check_positive_int", "check_count", "check_number",
-           "check_prefix"]
+           "check_fraction", "check_prefix"]
 
 
 class BadValue(ValueError):
@@ -48,6 +48,17 @@ def check_number(name, value, low=0.0, inclusive=False):
     return float(value)
 
 
+def check_fraction(name, value, low_inclusive=True, high_inclusive=False):
+    """Return ``value`` as a float if it lies in [0, 1) (the bounds' kinds as given)."""
+    expected = "a number in %s0, 1%s" % ("[" if low_inclusive else "(",
+                                          "]" if high_inclusive else ")")
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or not 0 <= value <= 1
+            or (value == 0 and not low_inclusive) or (value == 1 and not high_inclusive)):
+        raise BadValue(name, expected, value)
+    return float(value)
+
+
 def check_prefix(prefix, char_to_idx):
     """Return the ids of ``prefix``; raise ValueError if it cannot be encoded.
 
@@ -58,8 +69,11 @@ def check_prefix(prefix, char_to_idx):
         raise ValueError("prefix must be a non-empty string, got %r" % (prefix,))
     unknown = sorted({c for c in prefix if c not in char_to_idx})
     if unknown:
+        # The hint only where it is true: a lower-cased text (the chapter's, or --lower).
+        hint = (" (the vocabulary is lower-case; try prefix.lower())"
+                if any(c.isupper() for c in unknown)
+                and not any(c.isupper() for c in char_to_idx) else "")
         raise ValueError(
-            "prefix %r has characters that are not in the vocabulary: %s "
-            "(the vocabulary is lower-case; try prefix.lower())"
-            % (prefix, ", ".join(repr(c) for c in unknown)))
+            "prefix %r has characters that are not in the vocabulary: %s%s"
+            % (prefix, ", ".join(repr(c) for c in unknown), hint))
     return [char_to_idx[c] for c in prefix]
