@@ -11,7 +11,7 @@ rebuild the same ``RNNModel`` (:func:`model_from_description`).
 """
 
 from ._compat import import_mxnet
-from ._util.checks import check_positive_int
+from ._util.checks import check_fraction, check_positive_int
 
 __all__ = ["RNNModel", "CELLS", "build_model", "describe_model", "model_from_description"]
 
@@ -35,6 +35,9 @@ class RNNModel(_gluon.nn.HybridBlock):
     vocab_size : int
         Number of distinct characters; the size of the one-hot input and of
         the output layer.
+    dropout : float
+        Dropout on the recurrent layer's output, before the dense layer
+        (training only); 0, the chapter's, adds no block at all.
 
     Call
     ----
@@ -45,21 +48,25 @@ class RNNModel(_gluon.nn.HybridBlock):
     and ``state`` is the layer's new state list (two arrays for an LSTM).
     """
 
-    def __init__(self, rnn_layer, vocab_size, **kwargs):
+    def __init__(self, rnn_layer, vocab_size, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("vocab_size", vocab_size)
+        check_fraction("dropout", dropout)
         if getattr(rnn_layer, "_layout", "TNC") != "TNC":
             raise ValueError("RNNModel needs a layer with layout='TNC', got %r"
                              % rnn_layer._layout)
-        self.vocab_size = vocab_size
+        self.vocab_size, self.dropout = vocab_size, float(dropout)
         with self.name_scope():
             self.rnn = rnn_layer
+            self.drop = _gluon.nn.Dropout(dropout) if dropout else None
             self.dense = _gluon.nn.Dense(vocab_size)
 
     def hybrid_forward(self, F, inputs, state):
         # (batch, steps) ids -> (steps, batch, vocab) one-hot: the TNC layout.
         X = F.one_hot(F.transpose(inputs), self.vocab_size)
         Y, state = self.rnn(X, state)
+        if self.drop is not None:
+            Y = self.drop(Y)
         # Merge the step and batch axes: (steps * batch, hiddens) rows, so the
         # output rows line up with the targets Y.T.reshape((-1,)).
         output = self.dense(F.reshape(Y, shape=(-3, -2)))
@@ -71,7 +78,7 @@ class RNNModel(_gluon.nn.HybridBlock):
 
 
 def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
-                bidirectional=False, dropout=0.0):
+                bidirectional=False, dropout=0.0, output_dropout=None):
     """Return an uninitialised ``RNNModel`` around a Gluon ``cell`` layer.
 
     Parameters
@@ -85,7 +92,10 @@ def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
         Only for ``cell='rnn'``.
     bidirectional : bool
     dropout : float
-        Dropout between stacked layers (Gluon's ``dropout``).
+        Dropout between stacked layers (Gluon's ``dropout``) and, with
+        ``output_dropout=None``, before the output layer too.
+    output_dropout : float, optional
+        Dropout before the output layer (:class:`RNNModel`'s ``dropout``).
 
     Raises
     ------
@@ -106,7 +116,7 @@ def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
         layer = rnn.LSTM(num_hiddens, **common)
     else:
         raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), cell))
-    return RNNModel(layer, vocab_size)
+    return RNNModel(layer, vocab_size, dropout if output_dropout is None else output_dropout)
 
 
 def describe_model(model):
@@ -129,7 +139,7 @@ def describe_model(model):
     return {"cell": cell, "activation": activation,
             "num_hiddens": int(layer._hidden_size), "num_layers": int(layer._num_layers),
             "bidirectional": layer._dir == 2, "dropout": float(layer._dropout),
-            "vocab_size": int(model.vocab_size)}
+            "output_dropout": model.dropout, "vocab_size": int(model.vocab_size)}
 
 
 def model_from_description(description):
@@ -138,4 +148,5 @@ def model_from_description(description):
     return build_model(d["cell"], d["num_hiddens"], d["num_layers"], d["vocab_size"],
                        activation=d.get("activation") or "relu",
                        bidirectional=bool(d.get("bidirectional", False)),
-                       dropout=float(d.get("dropout", 0.0)))
+                       dropout=float(d.get("dropout", 0.0)),
+                       output_dropout=float(d.get("output_dropout", 0.0)))

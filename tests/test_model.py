@@ -80,3 +80,31 @@ def test_bad_vocab_size(bad):
 def test_rejects_ntc_layout():
     with pytest.raises(ValueError, match="TNC"):
         d2l_rnn.RNNModel(rnn.RNN(4, layout="NTC"), V)
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_dropout_acts_in_training_only_and_is_described(hybridize):
+    from mxnet import autograd, init
+
+    from d2l_rnn.model import build_model, describe_model, model_from_description
+    model = build_model("lstm", 32, 2, V, dropout=0.5)
+    model.initialize(init.Normal(1.0))
+    plain = model_from_description(dict(describe_model(model), dropout=0.0, output_dropout=0.0))
+    plain.initialize()
+    X = nd.array(np.random.randint(0, V, size=(3, 4)))
+    state = model.begin_state(batch_size=3)
+    model(X, state), plain(X, state)  # the deferred shapes
+    for p, q in zip(model.collect_params().values(), plain.collect_params().values()):
+        q.set_data(p.data())
+    if hybridize:
+        model.hybridize()
+    np.testing.assert_allclose(model(X, state)[0].asnumpy(), plain(X, state)[0].asnumpy(),
+                               rtol=1e-5)
+    with autograd.record():  # training mode: dropped units change the output
+        dropped = model(X, state)[0].asnumpy()
+    assert np.abs(dropped - plain(X, state)[0].asnumpy()).max() > 0.1
+    described = describe_model(model)
+    assert (described["dropout"], described["output_dropout"]) == (0.5, 0.5)
+    assert describe_model(model_from_description(described)) == described
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\)"):
+        build_model("gru", 8, 1, V, dropout=1.0)
