@@ -24,7 +24,7 @@ __all__ = [
     "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "cache_dir",
     "find_time_machine", "download_time_machine", "read_time_machine",
     "build_vocab", "load_data_time_machine", "TextDecodeError", "read_text_file",
-    "encode", "load_corpus",
+    "encode", "chapter_text", "load_corpus",
 ]
 
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
@@ -132,6 +132,11 @@ def build_vocab(text):
     return char_to_idx, idx_to_char
 
 
+def chapter_text(text):
+    """The chapter's preparation of a text: line breaks become spaces, letters lower-case."""
+    return text.replace("\n", " ").replace("\r", " ").lower()
+
+
 def load_data_time_machine(data_dir=None, num_chars=10000, *, url=DATA_URL):
     """Load the first ``num_chars`` characters of *The Time Machine*, encoded.
 
@@ -168,8 +173,7 @@ def load_data_time_machine(data_dir=None, num_chars=10000, *, url=DATA_URL):
             "data_iter_consecutive(corpus_indices, batch_size, num_steps)" % (data_dir,))
     if num_chars is not None:
         check_positive_int("num_chars", num_chars)
-    text = read_time_machine(data_dir, url=url)
-    text = text.replace("\n", " ").replace("\r", " ").lower()
+    text = chapter_text(read_time_machine(data_dir, url=url))
     if num_chars is not None:
         text = text[:num_chars]
     char_to_idx, idx_to_char = build_vocab(text)

@@ -124,21 +124,24 @@ class EpochEnd:
     """What the callbacks of :func:`fit` get after each epoch.
 
     ``seconds`` is the epoch's training time. A callback may fill in
-    ``val_perplexity`` for the callbacks after it.
+    ``val_perplexity`` for the callbacks after it, and set ``stop`` to end
+    training after this epoch (early stopping).
     """
 
     epoch: int
     perplexity: float
     seconds: float
     val_perplexity: float = None
+    stop: bool = False
 
 
 def fit(train_one_epoch, num_epochs, lr, callbacks=(), first_epoch=1):
     """Train epochs ``first_epoch`` to ``num_epochs``; return their perplexities.
 
     ``train_one_epoch()`` returns the epoch's mean loss; after every epoch
-    each callback is called, in order, with an :class:`EpochEnd`. ``lr`` is
-    only named in the error. An epoch whose loss is NaN or infinite raises
+    each callback is called, in order, with an :class:`EpochEnd`; training
+    ends early after an epoch whose ``stop`` a callback set. ``lr`` is only
+    named in the error. An epoch whose loss is NaN or infinite raises
     ``FloatingPointError`` naming it, before any callback sees it.
     """
     history = []
@@ -150,6 +153,8 @@ def fit(train_one_epoch, num_epochs, lr, callbacks=(), first_epoch=1):
         history.append(end.perplexity)
         for callback in callbacks:
             callback(end)
+        if end.stop:
+            break
     return history
 
 

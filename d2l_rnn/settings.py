@@ -3,17 +3,29 @@
 :class:`TrainSettings` holds everything that decides a training run's
 numbers, in the book's vocabulary; its defaults are chapter 6.6's. The
 command line, checkpoints, distributed job files, the demo and the
-benchmarks all take the chapter's values from here.
+benchmarks all take the chapter's values from here. A run on the user's own
+text (``data``) starts from :data:`OWN_TEXT_DEFAULTS` instead where they
+differ (:meth:`TrainSettings.create`).
 """
 
 import dataclasses
 
-from ._util.checks import check_count, check_number, check_positive_int, check_prefix
-from .data import load_data_time_machine
+from ._util.checks import (
+    check_count,
+    check_fraction,
+    check_number,
+    check_positive_int,
+    check_prefix,
+)
+from .data import load_corpus, load_data_time_machine
 from .model import CELLS
 from .samplers import min_corpus_length
 
-__all__ = ["TrainSettings", "Text", "SAMPLERS", "load_text"]
+__all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "load_text"]
+
+# With a text of one's own: all of it, 5% of it held out (the end), and samples that
+# start the way the text does (an empty prefixes: see Text.opening).
+OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": ()}
 
 SAMPLERS = ("consecutive", "random")
 
@@ -26,10 +38,15 @@ _CHAPTER_ARGS = ("num_epochs", "num_steps", "lr", "clipping_theta", "batch_size"
 class TrainSettings:
     """Everything that decides a training run's numbers. Defaults: chapter 6.6.
 
-    ``num_chars`` characters of *The Time Machine* are trained on; the
-    ``val_chars`` after them are held out for validation (0: none, as in the
-    chapter). ``sampler`` is ``'consecutive'`` (the chapter's code) or
-    ``'random'``; ``clipping_theta`` bounds the gradient's global norm.
+    ``num_chars`` characters of *The Time Machine*, or of the text file
+    ``data`` (None: all of it), are trained on; the ``val_chars`` after them
+    are held out for validation (0: none, as in the chapter), or else the
+    last ``val_frac`` of them. ``sampler`` is ``'consecutive'`` (the
+    chapter's code) or ``'random'``; ``clipping_theta`` bounds the
+    gradient's global norm. With validation, ``patience`` epochs without a
+    better validation perplexity end training, and each such epoch divides
+    the learning rate by ``lr_decay`` (1: never). ``dropout`` applies between
+    stacked layers and before the output layer.
     """
 
     cell: str = "rnn"
@@ -47,31 +64,71 @@ class TrainSettings:
     pred_period: int = 50
     pred_len: int = 50
     prefixes: tuple = ("traveller", "time traveller")
+    data: str = None
+    lower: bool = False
+    encoding: str = "utf-8"
+    val_frac: float = 0.0
+    patience: int = None
+    lr_decay: float = 1.0
+    dropout: float = 0.0
+
+    @classmethod
+    def create(cls, **given):
+        """Settings with ``given`` values; with ``data``, :data:`OWN_TEXT_DEFAULTS` for the rest."""
+        if given.get("data") is not None:
+            defaults = dict(OWN_TEXT_DEFAULTS)
+            if given.get("val_chars"):  # held out by count: no fraction on top
+                defaults["val_frac"] = 0.0
+            given = dict(defaults, **given)
+        return cls(**given)
+
+    @property
+    def validates(self):
+        """Whether text is held out for validation."""
+        return bool(self.val_chars or self.val_frac)
 
     def check(self):
         """Raise ValueError naming the first setting that cannot work; return self."""
+        self._check_own_text()
         if self.cell not in CELLS:
             raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), self.cell))
         if self.sampler not in SAMPLERS:
             raise ValueError("sampler must be one of %s, got %r"
                              % (", ".join(SAMPLERS), self.sampler))
         for name in ("num_hiddens", "num_layers", "num_epochs", "num_steps", "batch_size",
-                     "num_chars", "pred_period", "pred_len"):
+                     "pred_period", "pred_len"):
             check_positive_int(name, getattr(self, name))
+        if self.num_chars is not None or self.data is None:
+            check_positive_int("num_chars", self.num_chars)
         for name in ("lr", "clipping_theta"):
             check_number(name, getattr(self, name))
         check_count("seed", self.seed)
         if check_count("val_chars", self.val_chars) == 1:  # one character predicts nothing
             raise ValueError("val_chars must be 0 (no validation) or at least 2, got 1")
         needed = min_corpus_length(self.batch_size, self.num_steps, self.sampler)
-        if self.num_chars < needed:
+        if self.num_chars is not None and self.num_chars < needed:
             raise ValueError(
                 "num_chars=%d is too short for batch_size=%d, num_steps=%d: the %s sampler "
                 "needs at least %d characters" % (self.num_chars, self.batch_size,
                                                    self.num_steps, self.sampler, needed))
-        if not self.prefixes:
+        if not self.prefixes and self.data is None:
             raise ValueError("prefixes must name at least one prefix")
         return self
+
+    def _check_own_text(self):
+        if self.data is not None and not isinstance(self.data, str):
+            raise ValueError("data must be the path of a text file, got %r" % (self.data,))
+        check_fraction("val_frac", self.val_frac)
+        check_fraction("dropout", self.dropout)
+        if self.val_frac and self.val_chars:
+            raise ValueError("val_chars=%d and val_frac=%g both hold text out; give one"
+                             % (self.val_chars, self.val_frac))
+        if self.patience is not None:
+            check_positive_int("patience", self.patience)
+        check_number("lr_decay", self.lr_decay, 1.0, inclusive=True)
+        if (self.patience is not None or self.lr_decay != 1) and not self.validates:
+            raise ValueError("patience and lr_decay follow the validation perplexity; hold "
+                             "text out with val_frac or val_chars")
 
     def chapter_args(self):
         """The keyword arguments of ``train_and_predict_rnn_gluon`` these settings give."""
@@ -97,10 +154,14 @@ class TrainSettings:
 
 @dataclasses.dataclass
 class Text:
-    """The encoded training text, the held-out text after it, and the vocabulary."""
+    """The encoded training text, the held-out text after it, and the vocabulary.
 
-    train: list
-    val: list
+    ``train`` and ``val`` are lists for *The Time Machine* (as the chapter's
+    loader returns them) and ``int32`` arrays for a text file.
+    """
+
+    train: object
+    val: object
     char_to_idx: dict
     idx_to_char: list
 
@@ -108,25 +169,58 @@ class Text:
     def vocab_size(self):
         return len(self.idx_to_char)
 
+    def opening(self, length=16):
+        """The start of the training text's first non-blank line: a prefix it can encode."""
+        start = "".join(self.idx_to_char[i] for i in self.train[:500])
+        line = next((ln.strip() for ln in start.splitlines() if ln.strip()), "")
+        return line[:length] or start[:1]
+
+
+def _read(settings, data_dir):
+    """The text to split, its vocabulary, and what to call it in messages."""
+    s = settings
+    if s.data is None:
+        wanted, name = s.num_chars + s.val_chars, "The Time Machine"
+        corpus, char_to_idx, idx_to_char, _ = load_data_time_machine(data_dir, num_chars=wanted)
+    else:
+        wanted, name = None if s.num_chars is None else s.num_chars + s.val_chars, s.data
+        corpus, char_to_idx, idx_to_char, _ = load_corpus(
+            s.data, lower=s.lower, num_chars=wanted, encoding=s.encoding)
+    if wanted is not None and len(corpus) < wanted:
+        raise ValueError("num_chars + val_chars = %d, but %s has only %d characters"
+                         % (wanted, name, len(corpus)))
+    return corpus, char_to_idx, idx_to_char, name
+
 
 def load_text(settings, data_dir=None):
-    """Load ``num_chars + val_chars`` characters, split them, check the prefixes.
+    """Load the text, hold out its validation part, check it is long enough and the prefixes.
 
     The vocabulary covers both parts, so every held-out character has an id.
 
     Raises
     ------
     ValueError
-        If the book is shorter than asked for, or a prefix has characters the
-        vocabulary lacks (they are named).
+        If the text is shorter than asked for or too short for one batch
+        plus validation, a prefix has characters the vocabulary lacks (they
+        are named), or (with ``data``) the file cannot be read as text.
+    TypeError
+        For a ``data`` that is not a path.
     """
-    wanted = settings.num_chars + settings.val_chars
-    corpus, char_to_idx, idx_to_char, _ = load_data_time_machine(data_dir, num_chars=wanted)
-    if len(corpus) < wanted:
+    s = settings
+    corpus, char_to_idx, idx_to_char, name = _read(s, data_dir)
+    held_out = s.val_chars or int(round(s.val_frac * len(corpus)))
+    if s.val_frac and held_out < 2:  # one character predicts nothing
+        raise ValueError("val_frac=%g of %s's %d characters holds out %d; validation needs "
+                         "at least 2" % (s.val_frac, name, len(corpus), held_out))
+    train = corpus[:len(corpus) - held_out]
+    needed = min_corpus_length(s.batch_size, s.num_steps, s.sampler)
+    if len(train) < needed:
         raise ValueError(
-            "num_chars + val_chars = %d, but The Time Machine has only %d characters"
-            % (wanted, len(corpus)))
-    for prefix in settings.prefixes:
+            "%s has %d characters; holding out %d for validation leaves %d to train on, but "
+            "batch_size=%d, num_steps=%d need at least %d with the %s sampler; use a longer "
+            "text or a smaller batch_size or num_steps" % (
+                name, len(corpus), held_out, len(train), s.batch_size, s.num_steps, needed,
+                s.sampler))
+    for prefix in s.prefixes:
         check_prefix(prefix, char_to_idx)
-    return Text(corpus[:settings.num_chars], corpus[settings.num_chars:], char_to_idx,
-                idx_to_char)
+    return Text(train, corpus[len(train):], char_to_idx, idx_to_char)

@@ -57,9 +57,11 @@ class GluonEpoch:
                                                                 num_steps)
         self.clipping_theta, self.is_random_iter = clipping_theta, is_random_iter
         self._params = None  # set after the first forward pass: shapes may be deferred
+        self._norms = []  # the gradient norm of each batch of the epoch, on the device
 
     def __call__(self):
         """Train one pass over the corpus; return the mean loss per character (of the job)."""
+        self._norms = []
         return self.parallel.over_the_job(lambda: run_epoch(
             self.train_batch, lambda: self.parallel.begin_state(self.model),
             self.corpus_indices, self.batch_size, self.num_steps, self.parallel.ctxs[0],
@@ -76,22 +78,33 @@ class GluonEpoch:
                 losses.append(sequence_loss(output, Y_k, num_targets))
         mx.autograd.backward(losses)
         self.parallel.before_update(self.trainer)
-        self._update()
+        self._norms.append(self._update())
         ctx = self.parallel.ctxs[0]
         loss = losses[0] if len(losses) == 1 else mx.nd.add_n(
             *(l.as_in_context(ctx) for l in losses))
         return loss, states
 
+    def mean_grad_norm(self):
+        """The mean over the last epoch's batches of the gradient norm before clipping.
+
+        Reading it is a host sync, so it is read only when asked for.
+        """
+        if not self._norms:
+            return float("nan")
+        nd, ctx = import_mxnet().nd, self.parallel.ctxs[0]
+        return nd.add_n(*(n.as_in_context(ctx) for n in self._norms)).asscalar() / len(
+            self._norms)
+
     def _update(self):
         # The loss is a mean already, so the gradient needs no rescaling.
         if isinstance(self.trainer, ClippedSGDTrainer):
-            self.trainer.clipped_step(self.clipping_theta)
-            return
+            return self.trainer.clipped_step(self.clipping_theta)
         if self._params is None:
             ctx = self.parallel.ctxs[0]
             self._params = [p.data(ctx) for p in self.model.collect_params().values()]
-        grad_clipping(self._params, self.clipping_theta, self.parallel.ctxs[0])
+        norm = grad_clipping(self._params, self.clipping_theta, self.parallel.ctxs[0])
         self.trainer.step(1)
+        return norm
 
 
 def make_epoch(model, lr, corpus_indices, batch_size, num_steps, clipping_theta, ctx,
@@ -122,14 +135,27 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
                       DataParallel([ctx], batch_size), is_random_iter)()
 
 
-def evaluate_perplexity(model, corpus_indices, ctx):
+def evaluate_perplexity(model, corpus_indices, ctx=None):
     """Perplexity of ``model`` on a text read once, left to right, from a zero state.
 
-    ``corpus_indices`` has at least 2 ids; each of ids ``1..n-1`` is
-    predicted from those before it, and the result is ``exp`` of the mean
-    cross-entropy of those ``n - 1`` predictions.
+    Parameters
+    ----------
+    model : RNNModel
+        An initialised model (dropout is off outside training).
+    corpus_indices : sequence of int or numpy array
+        At least 2 ids of the model's vocabulary; each of ids ``1..n-1`` is
+        predicted from those before it.
+    ctx : mxnet.Context, optional
+        Where to run; default the device of the model's first parameter.
+
+    Returns
+    -------
+    float
+        ``exp`` of the mean cross-entropy of those ``n - 1`` predictions.
     """
     nd = import_mxnet().nd
+    if ctx is None:
+        ctx = next(iter(model.collect_params().values())).list_ctx()[0]
     ids = np.asarray(corpus_indices, dtype=np.float32)
     if len(ids) < 2:
         raise ValueError("need at least 2 characters to evaluate, got %d" % len(ids))

@@ -19,7 +19,7 @@ from d2l_rnn.cli import build_parser
 def test_help_documents_every_flag():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"train", "generate"}
+    assert set(subparsers.choices) == {"train", "generate", "evaluate"}
     for name, sub in subparsers.choices.items():
         for action in sub._actions:
             assert action.help, (name, action.option_strings)
@@ -27,7 +27,11 @@ def test_help_documents_every_flag():
     assert flags >= {"--cell", "--num-hiddens", "--num-layers", "--epochs", "--num-steps",
                      "--batch-size", "--lr", "--clip", "--sampler", "--num-chars",
                      "--val-chars", "--ctx", "--seed", "--pred-period", "--pred-len",
-                     "--prefix", "--save", "--save-every", "--resume", "--plot"}
+                     "--prefix", "--save", "--save-every", "--resume", "--plot", "--data",
+                     "--lower", "--encoding", "--val-frac", "--patience", "--lr-decay",
+                     "--dropout", "--log", "--device"}
+    flags = {s for a in subparsers.choices["generate"]._actions for s in a.option_strings}
+    assert flags >= {"--top-k", "--top-p", "--num-samples", "--seed", "--which", "--device"}
 
 
 def test_python_dash_m_shows_the_help():
@@ -151,7 +155,7 @@ def test_bad_generate_input(args, message, checkpoint, tmp_path, capsys):
 
 
 def test_no_command_is_one_line(capsys):
-    assert "required: {train,generate}" in one_error_line(run(capsys))
+    assert "required: {train,generate,evaluate}" in one_error_line(run(capsys))
 
 
 def test_plot_without_matplotlib_fails_before_training(monkeypatch, capsys, tmp_path):

@@ -23,7 +23,7 @@ class TextDecodeError(ValueError):
         super().__init__(
             "path %s is not valid %s: byte 0x%02x at offset %d cannot be decoded; name the "
             "file's encoding (e.g. encoding='latin-1')" % (path, encoding, byte, offset))
-        self.path, self.encoding, self.offset = path, encoding, offset
+        self.path, self.encoding, self.offset, self.byte = path, encoding, offset, byte
 
 
 def read_text_file(path, encoding="utf-8"):

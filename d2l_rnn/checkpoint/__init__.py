@@ -5,9 +5,10 @@
 (:mod:`.load`); :mod:`.layout` names the files and validates what is read.
 """
 
-from .layout import CheckpointError, checkpoint_root, find_snapshot
+from .layout import BEST, CheckpointError, checkpoint_root, find_best, find_snapshot
 from .load import Checkpoint, load_checkpoint
 from .save import OtherRunError, check_save_dir, save_checkpoint
 
 __all__ = ["Checkpoint", "CheckpointError", "OtherRunError", "save_checkpoint",
-           "load_checkpoint", "check_save_dir", "find_snapshot", "checkpoint_root"]
+           "load_checkpoint", "check_save_dir", "find_snapshot", "find_best", "checkpoint_root",
+           "BEST"]

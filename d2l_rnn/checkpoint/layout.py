@@ -10,6 +10,8 @@ a complete checkpoint with a manifest written last::
         state.json      epoch, per-epoch perplexities, Python's and NumPy's RNG state
         trainer.states  the optimizer state (Trainer.save_states), if a trainer is given
         manifest.json   the format, the run it belongs to, every other file's SHA-256
+    DIR/best/snapshot-000001/   the snapshot with the lowest validation
+                                perplexity so far, saved the same way
 
 Everything read from disk is checked before use: the manifest's SHA-256 of
 each file, then each JSON document's shape. The first problem found raises
@@ -29,14 +31,15 @@ import numpy as np
 from ..model import CELLS
 
 __all__ = ["CheckpointError", "FORMAT", "PARAMS", "VOCAB", "HPARAMS", "STATE", "TRAINER",
-           "MANIFEST", "REQUIRED", "snapshots", "find_snapshot", "checkpoint_root",
-           "read_snapshot", "run_of_snapshot"]
+           "MANIFEST", "REQUIRED", "BEST", "snapshots", "find_snapshot", "find_best",
+           "checkpoint_root", "read_snapshot", "run_of_snapshot"]
 
 # 2: settings in the book's names (num_epochs, clipping_theta), and the run id.
 FORMAT = 2
 PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
 TRAINER, MANIFEST = "trainer.states", "manifest.json"
 REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
+BEST = "best"  # the folder, inside a checkpoint folder, of the best snapshot
 _SNAPSHOT = re.compile(r"snapshot-(\d{6,})\Z")
 
 
@@ -178,6 +181,21 @@ def find_snapshot(directory):
         raise CheckpointError("%s holds no checkpoint (no snapshot-* folder); save one with "
                               "`d2l-rnn train --save %s`" % (directory, directory))
     return found[-1][1]
+
+
+def find_best(directory):
+    """Return ``directory/best`` if it holds a snapshot of the run ``directory`` holds, else None.
+
+    A best snapshot of another run (left by a run that replaced this
+    folder's with ``overwrite``) is not this folder's best.
+    """
+    best = Path(directory) / BEST
+    if not best.is_dir() or not snapshots(best):
+        return None
+    found = snapshots(Path(directory))
+    if found and run_of_snapshot(found[-1][1]) != run_of_snapshot(snapshots(best)[-1][1]):
+        return None
+    return best
 
 
 def checkpoint_root(snapshot):

@@ -1,9 +1,10 @@
-"""What ``d2l-rnn train`` and ``d2l-rnn generate`` do once their flags are parsed.
+"""What ``d2l-rnn train`` does once its flags are parsed, and the checks every command shares.
 
 Every input is checked before any training starts, so a typo never costs a
 run: the device, the checkpoint, the settings, the text and the prefixes, the
-save folder and the plot file. Problems the user can fix become
+save folder, the log and the plot file. Problems the user can fix become
 :class:`UsageError` with a message saying what is wrong and what to do.
+(``generate`` and ``evaluate`` are in :mod:`.use`.)
 """
 
 import dataclasses
@@ -13,23 +14,25 @@ import tempfile
 from pathlib import Path
 
 from ..checkpoint import (
+    BEST,
     CheckpointError,
     OtherRunError,
     check_save_dir,
     checkpoint_root,
     load_checkpoint,
 )
+from ..data import TextDecodeError
 from ..devices import parse_contexts
-from ..generation import generate as generate_text
 from ..settings import TrainSettings, load_text
+from .callbacks import check_log_path
 from .plotting import check_plot_path, plot_perplexity
 from .run import TrainingRun
 
-__all__ = ["UsageError", "train", "generate"]
+__all__ = ["UsageError", "train", "text_error"]
 
 # Settings that define the model's shape or its random stream: a resumed run
 # cannot change them and still be the same run.
-_FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed")
+_FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout")
 
 
 class UsageError(Exception):
@@ -67,8 +70,10 @@ def _settings(args, checkpoint):
     given = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     if "prefixes" in given:
         given["prefixes"] = tuple(given["prefixes"])
+    if "data" in given:  # absolute: a resume from another folder finds it
+        given["data"] = os.path.abspath(given["data"])
     if checkpoint is None:
-        settings = TrainSettings(**given)
+        settings = TrainSettings.create(**given)
     else:
         arch = checkpoint.architecture
         saved = dataclasses.replace(
@@ -96,8 +101,8 @@ def _vocab_mismatch(saved, text):
         parts.append("the checkpoint has %s, which the text lacks"
                      % ", ".join(map(repr, missing)))
     return _fail("the checkpoint's vocabulary (%d characters) does not match the training "
-                 "text's (%d): %s; resume with the --num-chars and --val-chars it was "
-                 "trained with" % (len(saved), len(text),
+                 "text's (%d): %s; resume with the text (--data, --lower, --num-chars, "
+                 "--val-chars) it was trained with" % (len(saved), len(text),
                                    "; ".join(parts) or "the same characters in another order"))
 
 
@@ -112,7 +117,9 @@ def _check_save_dir(save_dir, checkpoint, overwrite):
         raise _fail("cannot write checkpoints to --save %s (%s); choose a writable folder"
                     % (path, err.strerror or err)) from None
     try:
-        check_save_dir(path, checkpoint.model if checkpoint is not None else None, overwrite)
+        for folder in (path, path / BEST):
+            check_save_dir(folder, checkpoint.model if checkpoint is not None else None,
+                           overwrite)
     except OtherRunError:
         raise _fail("--save %s already holds a checkpoint of another run; continue it with "
                     "--resume %s, or pass --overwrite to replace it" % (path, path)) from None
@@ -127,17 +134,72 @@ def _what_is_kept(run, checkpoint):
     return "no checkpoint was saved by this run"
 
 
+def text_error(err, flag="--data"):
+    """The UsageError for a text file that cannot be read (``err`` from reading it)."""
+    if isinstance(err, TextDecodeError):
+        return _fail("%s %s is not valid %s: byte 0x%02x at offset %d cannot be decoded; pass "
+                     "--encoding with the file's encoding (e.g. --encoding latin-1)"
+                     % (flag, err.path, err.encoding, err.byte, err.offset))
+    if isinstance(err, OSError):
+        return _fail("cannot read %s %s (%s)" % (flag, err.filename, err.strerror or err))
+    return _fail(err)
+
+
+def _text(settings):
+    try:
+        text = load_text(settings)
+    except (ValueError, TypeError, OSError) as err:
+        raise text_error(err) from None
+    if not settings.prefixes:  # a text of one's own: samples start the way it starts
+        settings = dataclasses.replace(settings, prefixes=(text.opening(),))
+    return settings, text
+
+
+def _log_path(path):
+    try:
+        return check_log_path(path) if path else None
+    except ValueError as err:
+        raise _fail("--log: %s" % err) from None
+
+
+def _report(run, stream=sys.stderr):
+    judge = run.judge
+    if judge.stopped:
+        print("d2l-rnn: stopped early after epoch %d: no better validation perplexity for %d "
+              "epochs" % (run.epoch, judge.since), file=stream)
+    if run.best_saved is not None:
+        print("d2l-rnn: best validation perplexity %f at epoch %d, in %s"
+              % (judge.best, judge.best_epoch, run.best_saved), file=stream)
+    if run.last_saved is not None:
+        print("d2l-rnn: saved epoch %d in %s" % (run.epoch, run.last_saved), file=stream)
+
+
+def _announce(run, checkpoint, settings):
+    """Say on stderr what a resumed run will do; return whether there is anything to train."""
+    if checkpoint is None:
+        return True
+    if run.epoch >= settings.num_epochs:
+        print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"
+              % (run.epoch, settings.num_epochs), file=sys.stderr)
+        return False
+    if run.judge.exhausted:
+        print("d2l-rnn: nothing to train: the checkpoint stopped early at epoch %d, %d epochs "
+              "after its best; pass a larger --patience to go on"
+              % (run.epoch, run.judge.since), file=sys.stderr)
+        return False
+    print("d2l-rnn: resuming %s at epoch %d of %d"
+          % (checkpoint.path, run.epoch + 1, settings.num_epochs), file=sys.stderr)
+    return True
+
+
 def train(args):
     """``d2l-rnn train``; return the exit code."""
     ctxs = _ctxs(args.ctx)
     checkpoint = _load(args.resume, ctxs) if args.resume else None
-    settings = _settings(args, checkpoint)
-    try:
-        text = load_text(settings)
-    except ValueError as err:
-        raise _fail(err) from None
+    settings, text = _text(_settings(args, checkpoint))
     if checkpoint is not None and checkpoint.idx_to_char != text.idx_to_char:
         raise _vocab_mismatch(checkpoint.idx_to_char, text.idx_to_char)
+    log = _log_path(args.log)
     try:
         plot = check_plot_path(args.plot) if args.plot else None
     except ValueError as err:
@@ -147,40 +209,18 @@ def train(args):
     if save_dir is not None:  # last check: it creates the folder
         save_dir = _check_save_dir(save_dir, checkpoint, args.overwrite)
     run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
-    if checkpoint is not None and run.epoch >= settings.num_epochs:
-        print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"
-              % (run.epoch, settings.num_epochs), file=sys.stderr)
-    elif checkpoint is not None:
-        print("d2l-rnn: resuming %s at epoch %d of %d"
-              % (checkpoint.path, run.epoch + 1, settings.num_epochs), file=sys.stderr)
     try:
-        run.run(save_dir, args.save_every, overwrite=args.overwrite)
+        if _announce(run, checkpoint, settings):
+            run.run(save_dir, args.save_every, overwrite=args.overwrite, log=log)
     except FloatingPointError as err:
         raise _fail("%s; %s" % (err, _what_is_kept(run, checkpoint))) from None
     except OSError as err:
-        raise _fail("could not write a checkpoint to %s (%s); %s"
-                    % (save_dir, err, _what_is_kept(run, checkpoint))) from None
+        raise _fail("could not write a checkpoint or the log to %s (%s); %s"
+                    % (save_dir or log, err, _what_is_kept(run, checkpoint))) from None
     if plot is not None:
         try:
             plot_perplexity(run.history, run.val_history, plot)
         except OSError as err:
             raise _fail("could not write the plot %s (%s)" % (plot, err)) from None
-    if run.last_saved is not None:
-        print("d2l-rnn: saved epoch %d in %s" % (run.epoch, run.last_saved), file=sys.stderr)
-    return 0
-
-
-def generate(args):
-    """``d2l-rnn generate``; return the exit code."""
-    ctx = _ctxs(args.ctx)[0]
-    checkpoint = _load(args.checkpoint, ctx)
-    # Hybridized as during training, so T = 0 repeats the training samples exactly.
-    checkpoint.model.hybridize(static_alloc=True)
-    try:
-        text = generate_text(args.prefix, args.len, checkpoint.model, ctx,
-                             checkpoint.idx_to_char, checkpoint.char_to_idx,
-                             temperature=args.temperature, rng=args.seed)
-    except ValueError as err:
-        raise _fail(err) from None
-    print(text)
+    _report(run)
     return 0

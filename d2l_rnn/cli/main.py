@@ -1,4 +1,4 @@
-"""The ``d2l-rnn`` command line (also ``python -m d2l_rnn``): ``train`` and ``generate``.
+"""The ``d2l-rnn`` command line (also ``python -m d2l_rnn``): ``train``, ``generate``, ``evaluate``.
 
 Nothing is parsed at import: :func:`main` builds the parser when called.
 Every failure a user can cause is reported as one line on stderr with exit
@@ -6,15 +6,22 @@ code 2; a traceback means a bug.
 """
 
 import argparse
-import functools
 import sys
 
-from .._util.checks import BadValue, check_count, check_number, check_positive_int
 from ..dist.kvstore import KVSTORES
 from ..model import CELLS
 from ..settings import SAMPLERS, TrainSettings
-from . import commands
+from . import commands, use
 from .commands import UsageError
+from .options import (
+    _count,
+    _number,
+    _positive_int,
+    add_evaluate,
+    add_own_text,
+    add_sampling,
+    add_which,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -28,31 +35,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("%s: error: %s (see %s --help)" % (self.prog, message, self.prog))
 
 
-def _flag_type(check, convert, **bounds):
-    """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
-    def parse(text):
-        try:
-            value = convert(text)
-        except ValueError:
-            value = None  # not a number at all: the check below says what it wants
-        try:
-            return check("value", value, **bounds)
-        except BadValue as err:
-            raise argparse.ArgumentTypeError("expected %s, got %r" % (err.expected, text)) \
-                from None
-    return parse
-
-
-_positive_int = _flag_type(check_positive_int, int)
-_count = _flag_type(check_count, int)
-_number = functools.partial(_flag_type, check_number, float)
-
-
 def _add_train(subparsers):
     p = subparsers.add_parser(
         "train", help="train a character-level RNN language model",
-        description="Train on The Time Machine. Without flags this is chapter 6.6's run and "
-        "prints the chapter's lines. With --resume DIR the model, optimizer, random state "
+        description="Train on The Time Machine, or on your own text with --data FILE. "
+        "Without flags this is chapter 6.6's run and prints the chapter's lines. With "
+        "--resume DIR the model, optimizer, random state "
         "and settings come from the checkpoint; flags given again override the training "
         "settings, except the model's shape and --seed, which must match.")
     d = _CHAPTER
@@ -77,12 +65,13 @@ def _add_train(subparsers):
                    help="minibatch sampling; consecutive carries the hidden state across "
                    "batches (default: %s, the chapter's code)" % d.sampler)
     p.add_argument("--num-chars", type=_positive_int, metavar="N",
-                   help="train on the first N characters of the book (default: %d)"
-                   % d.num_chars)
+                   help="train on the first N characters of the book (default: %d), or of "
+                   "--data (default: all)" % d.num_chars)
     p.add_argument("--val-chars", type=_count, metavar="N",
                    help="hold out the N characters after the training text and report their "
                    "perplexity; 0 = none, as in the chapter (default: %d)" % d.val_chars)
-    p.add_argument("--ctx", default="auto", metavar="DEVICES",
+    add_own_text(p)
+    p.add_argument("--ctx", "--device", default="auto", metavar="DEVICES",
                    help="device(s): auto = a working GPU, else the CPU; cpu; gpu; several "
                    "to train data parallel, e.g. cpu:0,cpu:1 or gpu:0,gpu:1; gpus = every "
                    "working GPU (default: auto)")
@@ -120,21 +109,25 @@ def _add_train(subparsers):
 def _add_generate(subparsers):
     p = subparsers.add_parser(
         "generate", help="generate text from a checkpoint",
-        description="Print PREFIX followed by generated characters. Temperature 0 is the "
-        "chapter's greedy predict_rnn_gluon; T > 0 samples from softmax(logits / T).")
+        description="Print PREFIX followed by generated characters, as they are generated. "
+        "Temperature 0 is the chapter's greedy predict_rnn_gluon; T > 0 samples from "
+        "softmax(logits / T), cut to the K likeliest characters (--top-k) or to the fewest "
+        "whose probabilities reach P (--top-p).")
     p.add_argument("--checkpoint", required=True, metavar="DIR",
                    help="a folder written by `d2l-rnn train --save DIR` (or a snapshot in it)")
+    add_which(p)
     p.add_argument("--prefix", required=True, metavar="TEXT",
                    help="text to start from; only characters of the model's vocabulary")
     p.add_argument("--len", type=_positive_int, default=50, metavar="N",
                    help="characters to generate (default: 50)")
-    p.add_argument("--temperature", type=_number(low=0.0, inclusive=True), default=0.0,
-                   metavar="T",
+    p.add_argument("--temperature", type=_number(low=0.0, inclusive=True), metavar="T",
                    help="0 = greedy; 1 = the model's distribution; lower is more "
-                   "conservative, higher more random (default: 0)")
+                   "conservative, higher more random (default: 0, or 1 with --top-k or "
+                   "--top-p)")
+    add_sampling(p)
     p.add_argument("--seed", type=_count, metavar="N",
                    help="seed for sampling, to repeat a run (default: unseeded)")
-    p.add_argument("--ctx", choices=("auto", "cpu", "gpu"), default="auto",
+    p.add_argument("--ctx", "--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="device; auto = a working GPU, else the CPU (default: auto)")
     p.set_defaults(run="generate")
 
@@ -144,11 +137,13 @@ def build_parser():
     parser = _Parser(
         prog="d2l-rnn",
         description="Train character-level RNN language models on The Time Machine "
-        "(Dive into Deep Learning, chapter 6.6) and generate text from them.")
+        "(Dive into Deep Learning, chapter 6.6) or your own text, generate text from them "
+        "and measure their perplexity.")
     subparsers = parser.add_subparsers(title="commands", dest="command", required=True,
-                                       metavar="{train,generate}")
+                                       metavar="{train,generate,evaluate}")
     _add_train(subparsers)
     _add_generate(subparsers)
+    add_evaluate(subparsers)
     return parser
 
 
@@ -158,7 +153,9 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         if args.run == "train":
             return commands.train(args)
-        return commands.generate(args)
+        if args.run == "evaluate":
+            return use.evaluate(args)
+        return use.generate(args)
     except UsageError as err:
         print(err, file=sys.stderr)
         return 2

@@ -3,7 +3,9 @@
 :class:`TrainingRun` trains like the chapter's ``train_and_predict_rnn_gluon``
 (same initialisation, the same epoch from :func:`~d2l_rnn.training.make_epoch`,
 the same schedule and printed lines from :func:`~d2l_rnn.loop.fit`) and adds
-callbacks: the held-out text's perplexity, a progress bar and checkpoints.
+callbacks: the held-out text's perplexity, a metrics file, the best snapshot,
+the learning-rate decay and early stopping (:mod:`.callbacks`), a progress
+bar and checkpoints.
 It keeps its state between epochs, so it can save after any epoch and be
 rebuilt from a checkpoint. Resuming restores the parameters, the optimizer
 state and Python's and NumPy's generators (the samplers draw from Python's),
@@ -12,17 +14,19 @@ so the epochs after a resume are the very epochs an uninterrupted run trains.
 
 import math
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
 from .._compat import import_mxnet
-from ..checkpoint import save_checkpoint
+from ..checkpoint import BEST, save_checkpoint
 from ..devices import context_list
 from ..generation import predict_rnn_gluon
 from ..loop import fit, print_progress
 from ..model import build_model
 from ..seeding import set_seed
 from ..training import evaluate_perplexity, make_epoch
+from .callbacks import CsvLog, Judge
 
 __all__ = ["TrainingRun"]
 
@@ -53,11 +57,12 @@ class TrainingRun:
         mx = import_mxnet()
         ctxs = context_list(ctx)
         self.settings, self.ctx, self.text = settings, ctxs[0], text
-        self.last_saved = None
+        self.last_saved = self.best_saved = None
         if checkpoint is None:
             set_seed(settings.seed)
             self.model = build_model(settings.cell, settings.num_hiddens,
-                                     settings.num_layers, text.vocab_size)
+                                     settings.num_layers, text.vocab_size,
+                                     dropout=settings.dropout)
             self.model.initialize(ctx=ctxs, init=mx.init.Normal(0.01))
             self.epoch, self.history, self.val_history = 0, [], []
         else:
@@ -66,7 +71,7 @@ class TrainingRun:
             self.epoch = checkpoint.epoch
             self.history = list(checkpoint.history)
             self.val_history = list(checkpoint.val_history)
-            if text.val and len(self.val_history) < self.epoch:
+            if len(text.val) and len(self.val_history) < self.epoch:
                 # Validation switched on at resume: NaN (not drawn) for the epochs before,
                 # so val_history[i] is always the epoch of history[i].
                 self.val_history[:0] = [math.nan] * (self.epoch - len(self.val_history))
@@ -82,19 +87,31 @@ class TrainingRun:
             checkpoint.restore_trainer(self.trainer)
             # The pickled optimizer brings its own rate; the settings may change it.
             self.trainer.set_learning_rate(settings.lr)
+        self.judge = Judge(settings, self.val_history, self.trainer.set_learning_rate,
+                           self._save_best)
+        if self.judge.lr != self.trainer.learning_rate:  # decayed before the resume
+            self.trainer.set_learning_rate(self.judge.lr)
+        self._save_dir, self._overwrite = None, False
 
-    def save(self, directory, overwrite=False):
-        """Write a checkpoint of the state after :attr:`epoch`; return the snapshot path."""
-        self.last_saved = save_checkpoint(
+    def _snapshot(self, directory, overwrite):
+        return save_checkpoint(
             directory, self.model, self.text.idx_to_char, settings=self.settings.to_dict(),
             epoch=self.epoch, history=self.history, val_history=self.val_history,
             trainer=self.trainer if self._saves_trainer else None, overwrite=overwrite)
+
+    def save(self, directory, overwrite=False):
+        """Write a checkpoint of the state after :attr:`epoch`; return the snapshot path."""
+        self.last_saved = self._snapshot(directory, overwrite)
         return self.last_saved
+
+    def _save_best(self):
+        if self._save_dir is not None and self.saves:
+            self.best_saved = self._snapshot(Path(self._save_dir) / BEST, self._overwrite)
 
     def _record(self, end):
         self.epoch = end.epoch
         self.history.append(end.perplexity)
-        if self.text.val:
+        if len(self.text.val):
             end.val_perplexity = evaluate_perplexity(self.model, self.text.val, self.ctx)
             self.val_history.append(end.val_perplexity)
         elif self.val_history:  # validation switched off at resume: keep the epochs aligned
@@ -106,15 +123,17 @@ class TrainingRun:
                                  self.text.char_to_idx)
 
     def run(self, save_dir=None, save_every=1, write=None, progress=None, progress_file=None,
-            overwrite=False):
+            overwrite=False, log=None):
         """Train up to ``settings.num_epochs``; return the per-epoch training perplexities.
 
         Every ``pred_period`` epochs the chapter's lines go to ``write``
         (default ``tqdm.write``: stdout, around the bar). With ``save_dir``, a
         checkpoint is written every ``save_every`` epochs and after the last
-        (``overwrite`` lets the first replace another run's). The bar goes
-        to ``progress_file`` (stderr); ``progress=None`` shows it only on a
-        terminal.
+        (``overwrite`` lets the first replace another run's), and, with
+        validation, the best one into ``save_dir/best``. ``log`` is a CSV
+        file that gets a row per epoch. Training ends early when the
+        ``patience`` runs out. The bar goes to ``progress_file`` (stderr);
+        ``progress=None`` shows it only on a terminal.
 
         Raises
         ------
@@ -134,15 +153,23 @@ class TrainingRun:
             bar.update(1)
 
         def save(end):
-            if save_dir is not None and self.saves and (end.epoch % save_every == 0
-                                                        or end.epoch == s.num_epochs):
+            if save_dir is not None and self.saves and (
+                    end.epoch % save_every == 0 or end.epoch == s.num_epochs or end.stop):
                 self.save(save_dir, overwrite)
 
-        callbacks = [self._record, show,
+        self._save_dir, self._overwrite = save_dir, overwrite
+        csv_log = None
+        if log is not None and self.saves:
+            csv_log = CsvLog(log, self.epoch + 1, lambda: self.trainer.learning_rate,
+                             self.train_one_epoch.mean_grad_norm)
+        callbacks = [self._record, csv_log, self.judge, show,
                      print_progress(s.pred_period, s.prefixes, self._predict,
                                     write or tqdm.write), save]
         try:
-            fit(self.train_one_epoch, s.num_epochs, s.lr, callbacks, first_epoch=self.epoch + 1)
+            fit(self.train_one_epoch, s.num_epochs, s.lr, [c for c in callbacks if c],
+                first_epoch=self.epoch + 1)
         finally:
             bar.close()
+            if csv_log is not None:
+                csv_log.close()
         return self.history

@@ -35,8 +35,9 @@ from ..training import train_and_predict_rnn_gluon
 __all__ = ["job_defaults", "load_job", "run_job", "main"]
 
 # What the chapter's function cannot do: only the command line samples at
-# random or holds text out.
-_NOT_IN_JOBS = ("sampler", "val_chars")
+# random, holds text out, trains on another text, stops early or drops out.
+_NOT_IN_JOBS = ("sampler", "val_chars", "data", "lower", "encoding", "val_frac", "patience",
+                "lr_decay", "dropout")
 
 
 def job_defaults():

@@ -1,0 +1,149 @@
+"""Callbacks of a training run that follow the validation perplexity, and the metrics file.
+
+* :class:`Judge` keeps the best validation perplexity: it saves the best
+  snapshot, divides the learning rate by ``lr_decay`` after an epoch that
+  did not improve on it, and stops after ``patience`` such epochs in a row.
+  Its state is recomputed from the per-epoch validation history a
+  checkpoint holds, so a resumed run judges as the uninterrupted one would.
+* :class:`CsvLog` writes one row per epoch, flushed to disk as soon as the
+  epoch ends; a resumed run first drops the rows after its checkpoint's
+  epoch (the epochs it trains again), so no epoch appears twice or is lost.
+"""
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+
+from .._util.files import replace_atomically, write_bytes
+
+__all__ = ["Judge", "replay", "CsvLog", "LOG_FIELDS", "check_log_path"]
+
+LOG_FIELDS = ("epoch", "perplexity", "val_perplexity", "lr", "grad_norm", "seconds")
+
+
+def replay(val_history):
+    """``(best, best_epoch, epochs_since_best, epochs_without_improvement)`` of a history.
+
+    Epochs without validation (NaN) are skipped; ``best_epoch`` is 0 when
+    no epoch was validated.
+    """
+    best, best_epoch, since, worse = math.inf, 0, 0, 0
+    for epoch, value in enumerate(val_history, start=1):
+        if math.isnan(value):
+            continue
+        if value < best:
+            best, best_epoch, since = value, epoch, 0
+        else:
+            since, worse = since + 1, worse + 1
+    return best, best_epoch, since, worse
+
+
+class Judge:
+    """Follow the validation perplexity of each epoch; see the module docstring.
+
+    ``set_lr(lr)`` changes the optimizer's rate; ``save_best()`` writes the
+    best snapshot (called after each new best).
+    """
+
+    def __init__(self, settings, val_history, set_lr, save_best):
+        self.settings, self.set_lr, self.save_best = settings, set_lr, save_best
+        self.best, self.best_epoch, self.since, worse = replay(val_history)
+        # The rate the uninterrupted run would have reached.
+        self.lr = settings.lr / settings.lr_decay ** worse
+        self.stopped = False
+
+    @property
+    def exhausted(self):
+        """Whether the patience ran out already (a resumed run that had stopped early)."""
+        p = self.settings.patience
+        return p is not None and self.since >= p
+
+    def __call__(self, end):
+        if end.val_perplexity is None or math.isnan(end.val_perplexity):
+            return
+        if end.val_perplexity < self.best:
+            self.best, self.best_epoch, self.since = end.val_perplexity, end.epoch, 0
+            self.save_best()
+            return
+        self.since += 1
+        if self.settings.lr_decay != 1:
+            self.lr /= self.settings.lr_decay
+            self.set_lr(self.lr)
+        if self.exhausted:
+            end.stop = self.stopped = True
+
+
+def _header():
+    return ",".join(LOG_FIELDS) + "\n"
+
+
+def check_log_path(path):
+    """Raise ValueError unless a log can be written to ``path``; return it as a Path.
+
+    Refuses anything but a ``.csv`` file in an existing folder, and an
+    existing file that is not a log this package wrote (never clobber data).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise ValueError("log file %s must end in .csv" % path)
+    if path.is_dir():
+        raise ValueError("log file %s is a directory" % path)
+    if not path.parent.is_dir():
+        raise ValueError("cannot write the log %s: folder %s does not exist"
+                         % (path, path.parent))
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError("cannot write the log %s: permission denied" % path)
+    if path.exists():
+        with open(path, "rb") as f:
+            first = f.readline()
+        if first and first.decode("utf-8", "replace") != _header():
+            raise ValueError("%s exists and is not a d2l-rnn log; choose another file name"
+                             % path)
+    return path
+
+
+def _rows_before(path, first_epoch):
+    """The complete rows of an existing log for epochs 1 .. ``first_epoch - 1``, in order."""
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        text = f.read()
+    kept = []
+    for row in list(csv.reader(io.StringIO(text)))[1:]:
+        if len(row) != len(LOG_FIELDS) or not row[0].isdigit():
+            break  # a row cut short by a crash: it and anything after are dropped
+        if int(row[0]) >= first_epoch:
+            break
+        kept.append(row)
+    return kept
+
+
+class CsvLog:
+    """Append a row per epoch to ``path``; rows of epochs ``>= first_epoch`` are dropped first.
+
+    ``lr()`` and ``grad_norm()`` give the epoch's learning rate and mean
+    gradient norm before clipping, read when the epoch's row is written.
+    """
+
+    def __init__(self, path, first_epoch, lr, grad_norm):
+        self.path, self.lr, self.grad_norm = Path(path), lr, grad_norm
+        rows = _rows_before(self.path, first_epoch) if first_epoch > 1 else []
+        body = io.StringIO()
+        body.write(_header())
+        csv.writer(body, lineterminator="\n").writerows(rows)
+        data = body.getvalue().encode("utf-8")
+        replace_atomically(self.path, lambda tmp: write_bytes(tmp, data))
+        self._file = open(self.path, "a", encoding="utf-8", newline="")
+
+    def __call__(self, end):
+        val = "" if end.val_perplexity is None else repr(float(end.val_perplexity))
+        self._file.write("%d,%r,%s,%r,%r,%.4f\n" % (
+            end.epoch, float(end.perplexity), val, float(self.lr()), float(self.grad_norm()),
+            end.seconds))
+        self._file.flush()
+        os.fsync(self._file.fileno())  # a crash keeps every finished epoch's row
+
+    def close(self):
+        self._file.close()

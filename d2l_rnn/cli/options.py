@@ -1,0 +1,100 @@
+"""Flag types and the flags of training on one's own text, of sampling and of ``evaluate``.
+
+Each flag type converts the text and then applies the library's own check
+(:mod:`d2l_rnn._util.checks`), so a flag and the Python argument it sets
+refuse the same values with the same words.
+"""
+
+import argparse
+import functools
+
+from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
+
+__all__ = ["add_own_text", "add_sampling", "add_which", "add_evaluate"]
+
+def _flag_type(check, convert, **bounds):
+    """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None  # not a number at all: the check below says what it wants
+        try:
+            return check("value", value, **bounds)
+        except BadValue as err:
+            raise argparse.ArgumentTypeError("expected %s, got %r" % (err.expected, text)) \
+                from None
+    return parse
+
+
+_positive_int = _flag_type(check_positive_int, int)
+_count = _flag_type(check_count, int)
+_number = functools.partial(_flag_type, check_number, float)
+
+
+_fraction = functools.partial(_flag_type, check_fraction, float)
+
+
+def add_own_text(p):
+    """``train``'s flags for a text of one's own, validation, stopping and the metrics file."""
+    p.add_argument("--data", metavar="FILE",
+                   help="train on this text file instead of The Time Machine, kept as it is "
+                   "(case, line breaks, any Unicode); its characters are the vocabulary")
+    p.add_argument("--lower", action="store_true", default=None,
+                   help="lower-case the --data text first")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="how the --data file's bytes are decoded (default: utf-8)")
+    p.add_argument("--val-frac", type=_fraction(), metavar="F",
+                   help="hold out the last fraction F of the text for validation (default: "
+                   "0.05 with --data, else 0); not together with --val-chars")
+    p.add_argument("--patience", type=_positive_int, metavar="N",
+                   help="stop after N epochs without a better validation perplexity "
+                   "(default: never)")
+    p.add_argument("--lr-decay", type=_number(low=1.0, inclusive=True), metavar="F",
+                   help="divide the learning rate by F after each epoch without a better "
+                   "validation perplexity (default: 1, never)")
+    p.add_argument("--dropout", type=_fraction(), metavar="P",
+                   help="dropout between stacked layers and before the output layer "
+                   "(default: 0); fixed by the checkpoint on --resume")
+    p.add_argument("--log", metavar="FILE.csv",
+                   help="write a row per epoch (epoch, perplexity, val_perplexity, lr, "
+                   "grad_norm, seconds) as training goes; continued on --resume")
+
+
+def add_which(p):
+    """``--which {best,last}``: which snapshot of a checkpoint folder to use."""
+    p.add_argument("--which", choices=("best", "last"),
+                   help="the snapshot with the lowest validation perplexity (DIR/best) or the "
+                   "latest (default: best when the folder has one)")
+
+
+def add_sampling(p):
+    """``generate``'s flags beyond the temperature."""
+    p.add_argument("--top-k", type=_positive_int, metavar="K",
+                   help="draw only among the K likeliest characters (1 = greedy)")
+    p.add_argument("--top-p", type=_fraction(low_inclusive=False, high_inclusive=True),
+                   metavar="P", help="draw only among the fewest likeliest characters whose "
+                   "probabilities add up to P (nucleus sampling)")
+    p.add_argument("--num-samples", type=_positive_int, default=1, metavar="N",
+                   help="print N samples, separated by a blank line (default: 1)")
+
+
+def add_evaluate(subparsers):
+    """The ``evaluate`` command."""
+    p = subparsers.add_parser(
+        "evaluate", help="print a checkpoint's perplexity on a text",
+        description="Read FILE once, left to right, and print the checkpoint's perplexity "
+        "on it: exp of the mean cross-entropy of predicting each character from those "
+        "before it. The text is prepared as the checkpoint's training text was (The Time "
+        "Machine's: lower-cased, line breaks as spaces).")
+    p.add_argument("--checkpoint", required=True, metavar="DIR",
+                   help="a folder written by `d2l-rnn train --save DIR` (or a snapshot in it)")
+    add_which(p)
+    p.add_argument("--data", required=True, metavar="FILE", help="the text to evaluate on")
+    p.add_argument("--lower", action="store_true", default=None,
+                   help="lower-case the text first (default: as the checkpoint was trained)")
+    p.add_argument("--encoding", default="utf-8", metavar="NAME",
+                   help="how the file's bytes are decoded (default: utf-8)")
+    p.add_argument("--ctx", "--device", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="device; auto = a working GPU, else the CPU (default: auto)")
+    p.set_defaults(run="evaluate")

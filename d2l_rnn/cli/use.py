@@ -1,0 +1,94 @@
+"""Using a trained checkpoint: ``d2l-rnn generate`` and ``d2l-rnn evaluate``.
+
+Both read the snapshot ``--which`` names: a folder's best one (``DIR/best``,
+kept when training had validation) by default when there is one, else its
+latest. Generated text streams to stdout as it is produced.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .._util.checks import check_prefix
+from ..checkpoint import find_best
+from ..data import chapter_text, encode, read_text_file
+from ..generation import generate as generate_text
+from ..settings import TrainSettings
+from ..training import evaluate_perplexity
+from .commands import _ctxs, _fail, _load, text_error
+
+__all__ = ["generate", "evaluate"]
+
+
+def _snapshot_folder(directory, which):
+    """The folder to load for ``--which`` (None: best when there is one)."""
+    path = Path(directory)
+    if which == "last" or not path.is_dir():
+        return path  # a missing folder: load_checkpoint says so
+    best = find_best(path)
+    if best is None and which == "best":
+        raise _fail("%s has no best snapshot (a best/ folder is kept when training with "
+                    "validation and --save); use --which last" % path)
+    return best or path
+
+
+def _loaded(args, ctx):
+    checkpoint = _load(_snapshot_folder(args.checkpoint, args.which), ctx)
+    # Hybridized as during training, so T = 0 repeats the training samples exactly and
+    # evaluate repeats the validation perplexity.
+    checkpoint.model.hybridize(static_alloc=True)
+    return checkpoint
+
+
+def _write(text, stream=None):
+    stream = stream or sys.stdout
+    stream.write(text)
+    stream.flush()
+
+
+def generate(args):
+    """``d2l-rnn generate``; return the exit code."""
+    ctx = _ctxs(args.ctx)[0]
+    checkpoint = _loaded(args, ctx)
+    try:  # before anything is printed
+        check_prefix(args.prefix, checkpoint.char_to_idx)
+    except ValueError as err:
+        raise _fail(err) from None
+    rng = np.random.default_rng(args.seed)  # one stream for all samples: repeatable
+    for n in range(args.num_samples):
+        _write(("\n" if n else "") + args.prefix)
+        generate_text(args.prefix, args.len, checkpoint.model, ctx, checkpoint.idx_to_char,
+                      checkpoint.char_to_idx, temperature=args.temperature, rng=rng,
+                      top_k=args.top_k, top_p=args.top_p, on_char=_write)
+        _write("\n")
+    return 0
+
+
+def _prepared(text, settings, lower):
+    """``text`` prepared as the checkpoint's training text was."""
+    if settings.data is None:  # The Time Machine as the chapter reads it
+        return chapter_text(text)
+    return text.lower() if lower or (lower is None and settings.lower) else text
+
+
+def evaluate(args):
+    """``d2l-rnn evaluate``; return the exit code."""
+    ctx = _ctxs(args.ctx)[0]
+    checkpoint = _loaded(args, ctx)
+    settings = TrainSettings.from_dict(checkpoint.settings)
+    try:
+        text = _prepared(read_text_file(args.data, args.encoding), settings, args.lower)
+        corpus, _ = encode(text, checkpoint.idx_to_char)
+    except (ValueError, TypeError, OSError) as err:
+        if isinstance(err, ValueError) and "not in the vocabulary" in str(err):
+            raise _fail("--data %s: %s; the checkpoint (%s) cannot predict them"
+                        % (args.data, err, checkpoint.path)) from None
+        raise text_error(err) from None
+    if len(corpus) < 2:
+        raise _fail("--data %s has %d character; evaluation needs at least 2"
+                    % (args.data, len(corpus)))
+    perplexity = evaluate_perplexity(checkpoint.model, corpus, ctx)
+    print("perplexity %f on %d characters of %s (%s, epoch %d)"
+          % (perplexity, len(corpus), args.data, checkpoint.path, checkpoint.epoch))
+    return 0
