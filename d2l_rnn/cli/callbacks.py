@@ -50,8 +50,10 @@ class Judge:
     def __init__(self, settings, val_history, set_lr, save_best):
         self.settings, self.set_lr, self.save_best = settings, set_lr, save_best
         self.best, self.best_epoch, self.since, worse = replay(val_history)
-        # The rate the uninterrupted run would have reached.
-        self.lr = settings.lr / settings.lr_decay ** worse
+        # The rate the uninterrupted run reached, divided as it divided (bit for bit).
+        self.lr = settings.lr
+        for _ in range(worse if settings.lr_decay != 1 else 0):
+            self.lr /= settings.lr_decay
         self.stopped = False
 
     @property

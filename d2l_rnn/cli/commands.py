@@ -162,8 +162,8 @@ def _log_path(path):
         raise _fail("--log: %s" % err) from None
 
 
-def _report(run, stream=sys.stderr):
-    judge = run.judge
+def _report(run):
+    judge, stream = run.judge, sys.stderr
     if judge.stopped:
         print("d2l-rnn: stopped early after epoch %d: no better validation perplexity for %d "
               "epochs" % (run.epoch, judge.since), file=stream)
