@@ -127,7 +127,10 @@ def test_generate_top_k_1_is_greedy_and_samples_stream(session, capsys):
               "--ctx", "cpu"]
     greedy = run(capsys, *common)
     top1 = run(capsys, *common, "--top-k", "1", "--seed", "3")
-    assert greedy.code == top1.code == 0 and greedy.out == top1.out
+    hot_top1 = run(capsys, *common, "--top-k", "1", "--temperature", "2", "--seed", "3")
+    hot = run(capsys, *common, "--temperature", "2", "--seed", "3")
+    assert greedy.code == top1.code == hot_top1.code == 0
+    assert greedy.out == top1.out == hot_top1.out != hot.out
     assert len(greedy.out) == len("l'été") + 40 + 1
     samples = run(capsys, *common, "--top-p", "0.9", "--num-samples", "3", "--seed", "1")
     again = run(capsys, *common, "--top-p", "0.9", "--num-samples", "3", "--seed", "1")
