@@ -142,7 +142,8 @@ def text_error(err, flag="--data"):
                      % (flag, err.path, err.encoding, err.byte, err.offset))
     if isinstance(err, OSError):
         return _fail("cannot read %s %s (%s)" % (flag, err.filename, err.strerror or err))
-    return _fail(err)
+    message = str(err)  # read_text_file names the file as the argument "path"
+    return _fail(flag + message[len("path"):] if message.startswith("path ") else message)
 
 
 def _text(settings):
