@@ -1,74 +1,72 @@
-"""RNNModel: output layout, state shapes for every cell type, hybridization."""
+"""RNNModel: its numbers against a NumPy computation for every cell, hybridization, bad input."""
 
 import numpy as np
 import pytest
-from mxnet import nd
+from mxnet import init, nd
 from mxnet.gluon import rnn
+from numpy_rnn import run_model
 
 import d2l_rnn
+from d2l_rnn.model import build_model, describe_model
 
 V = 7
+
+LAYERS = {
+    "rnn-relu": lambda: rnn.RNN(6),  # Gluon's default activation, the chapter's layer
+    "rnn-tanh": lambda: rnn.RNN(6, activation="tanh"),
+    "gru": lambda: rnn.GRU(6),
+    "lstm": lambda: rnn.LSTM(6),
+    "rnn-relu-2-layers": lambda: rnn.RNN(6, num_layers=2),
+    "gru-2-layers": lambda: rnn.GRU(6, num_layers=2),
+    "lstm-2-layers": lambda: rnn.LSTM(6, num_layers=2),
+    "rnn-tanh-bidirectional": lambda: rnn.RNN(6, activation="tanh", bidirectional=True),
+    "gru-2-layers-bidirectional": lambda: rnn.GRU(6, num_layers=2, bidirectional=True),
+    "lstm-2-layers-bidirectional": lambda: rnn.LSTM(6, num_layers=2, bidirectional=True),
+}
 
 
 def _model(layer, hybridize=False):
     model = d2l_rnn.RNNModel(layer, V)
-    model.initialize()
+    # Weights large enough that every gate and the state matter.
+    model.initialize(init=init.Normal(0.5))
     if hybridize:
         model.hybridize()
     return model
 
 
-def test_chapter_shapes():
-    layer = rnn.RNN(256)
-    state = layer.begin_state(batch_size=2)
-    assert len(state) == 1 and state[0].shape == (1, 2, 256)
-    layer.initialize()
-    Y, state_new = layer(nd.random.uniform(shape=(35, 2, V)), state)
-    assert (Y.shape, len(state_new), state_new[0].shape) == ((35, 2, 256), 1, (1, 2, 256))
+def _random_state(model, batch_size):
+    return [nd.random.normal(shape=s.shape) for s in model.begin_state(batch_size=batch_size)]
 
 
-@pytest.mark.parametrize("hybridize", [False, True])
-@pytest.mark.parametrize("make_layer,n_states,layers,dirs", [
-    (lambda: rnn.RNN(16), 1, 1, 1),
-    (lambda: rnn.GRU(16, num_layers=2), 1, 2, 1),
-    (lambda: rnn.LSTM(16), 2, 1, 1),
-    (lambda: rnn.LSTM(16, num_layers=3, bidirectional=True), 2, 3, 2),
-    (lambda: rnn.RNN(16, num_layers=2, bidirectional=True, activation="tanh"), 1, 2, 2),
-])
-def test_shapes_for_every_cell(make_layer, n_states, layers, dirs, hybridize):
-    model = _model(make_layer(), hybridize)
+@pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
+@pytest.mark.parametrize("name", LAYERS)
+def test_output_and_state_match_numpy(name, hybridize):
+    model = _model(LAYERS[name](), hybridize)
     batch_size, num_steps = 3, 5
-    state = model.begin_state(batch_size=batch_size)
-    X = nd.array(np.random.randint(0, V, size=(batch_size, num_steps)))
-    output, state = model(X, state)
+    X = np.random.randint(0, V, size=(batch_size, num_steps))
+    state = _random_state(model, batch_size)
+    output, new_state = model(nd.array(X), state)
+    expected_output, expected_state = run_model(model, X, [s.asnumpy() for s in state])
     assert output.shape == (num_steps * batch_size, V)
-    assert len(state) == n_states
-    assert all(s.shape == (layers * dirs, batch_size, 16) for s in state)
+    np.testing.assert_allclose(output.asnumpy(), expected_output, rtol=1e-5, atol=1e-5)
+    assert len(new_state) == len(expected_state)
+    for got, want in zip(new_state, expected_state):
+        np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-5, atol=1e-5)
 
 
-def test_output_rows_are_time_major():
-    # Row t * batch_size + b of the output belongs to step t of example b:
-    # compare against running each example alone.
-    model = _model(rnn.GRU(8))
-    X = nd.array(np.random.randint(0, V, size=(4, 6)))
-    output, _ = model(X, model.begin_state(batch_size=4))
-    output = output.asnumpy().reshape(6, 4, V)
-    for b in range(4):
-        alone, _ = model(X[b:b + 1], model.begin_state(batch_size=1))
-        np.testing.assert_allclose(output[:, b], alone.asnumpy(), rtol=1e-5, atol=1e-6)
-
-
-def test_hybridized_equals_imperative():
-    model = _model(rnn.LSTM(8))
-    X = nd.array(np.random.randint(0, V, size=(2, 5)))
-    before, _ = model(X, model.begin_state(batch_size=2))
-    model.hybridize(static_alloc=True)
-    after, _ = model(X, model.begin_state(batch_size=2))
-    np.testing.assert_allclose(before.asnumpy(), after.asnumpy(), rtol=1e-5, atol=1e-6)
-
-
-def test_default_rnn_is_relu_like_the_chapter():
-    assert rnn.RNN(4)._mode == "rnn_relu"
+@pytest.mark.parametrize("cell,activation", [("rnn", "relu"), ("rnn", "tanh"), ("gru", None),
+                                             ("lstm", None)])
+def test_build_model_matches_numpy(cell, activation):
+    # build_model's default activation is ReLU, the chapter's (Gluon's default).
+    kwargs = {"activation": activation} if activation == "tanh" else {}
+    model = build_model(cell, 5, 2, V, **kwargs)
+    model.initialize(init=init.Normal(0.5))
+    assert describe_model(model)["activation"] == activation
+    X = np.random.randint(0, V, size=(2, 4))
+    state = _random_state(model, 2)
+    output, _ = model(nd.array(X), state)
+    expected, _ = run_model(model, X, [s.asnumpy() for s in state])
+    np.testing.assert_allclose(output.asnumpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 3.5])
