@@ -1,55 +1,66 @@
-"""predict_rnn_gluon: the book's step-by-step algorithm, and bad prefixes."""
+"""predict_rnn_gluon: the chapter's greedy algorithm, recomputed in NumPy, and bad prefixes.
+
+The model's weights are drawn large enough that its state carries the
+prefix: a prediction that ignored the prefix (or all but its last character)
+would continue "traveller" and "time traveller" the same way.
+"""
 
 import pytest
-from mxnet import nd
+from mxnet import init
 from mxnet.gluon import rnn
+from numpy_rnn import greedy
 
 import d2l_rnn
+
+LAYERS = {"rnn": lambda: rnn.RNN(32), "gru": lambda: rnn.GRU(32),
+          "lstm-2-layers": lambda: rnn.LSTM(32, num_layers=2)}
+
+
+def _model(make_layer, vocab_size, ctx):
+    model = d2l_rnn.RNNModel(make_layer(), vocab_size)
+    model.initialize(ctx=ctx, init=init.Normal(0.3))
+    return model
 
 
 @pytest.fixture
 def model(time_machine, ctx):
-    model = d2l_rnn.RNNModel(rnn.RNN(32), time_machine[3])
-    model.initialize(ctx=ctx)
-    return model
+    return _model(LAYERS["rnn"], time_machine[3], ctx)
 
 
-def _one_step_at_a_time(prefix, num_chars, model, ctx, idx_to_char, char_to_idx):
-    """The chapter's algorithm, one character per forward call."""
-    state = model.begin_state(batch_size=1, ctx=ctx)
-    output = [char_to_idx[prefix[0]]]
-    for t in range(num_chars + len(prefix) - 1):
-        Y, state = model(nd.array([[output[-1]]], ctx=ctx), state)
-        if t < len(prefix) - 1:
-            output.append(char_to_idx[prefix[t + 1]])
-        else:
-            output.append(int(Y.argmax(axis=1).asscalar()))
-    return "".join(idx_to_char[i] for i in output)
-
-
-@pytest.mark.parametrize("prefix", ["t", "traveller", "time traveller"])
-def test_matches_the_chapter_algorithm(prefix, model, time_machine, ctx):
+def _predict(prefix, num_chars, model, time_machine, ctx):
     _, char_to_idx, idx_to_char, vocab_size = time_machine
-    got = d2l_rnn.predict_rnn_gluon(prefix, 20, model, vocab_size, ctx, idx_to_char,
-                                    char_to_idx)
-    assert got == _one_step_at_a_time(prefix, 20, model, ctx, idx_to_char, char_to_idx)
+    return d2l_rnn.predict_rnn_gluon(prefix, num_chars, model, vocab_size, ctx, idx_to_char,
+                                     char_to_idx)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("prefix", ["t", "traveller", "time traveller"])
+def test_matches_the_chapter_algorithm_in_numpy(prefix, layer, time_machine, ctx):
+    _, char_to_idx, idx_to_char, vocab_size = time_machine
+    model = _model(LAYERS[layer], vocab_size, ctx)
+    got = _predict(prefix, 20, model, time_machine, ctx)
+    expected = greedy(model, [char_to_idx[c] for c in prefix], 20)
+    assert got == "".join(idx_to_char[i] for i in expected)
     assert got.startswith(prefix) and len(got) == len(prefix) + 20
 
 
+def test_the_whole_prefix_steers_the_prediction(model, time_machine, ctx):
+    # The same last characters, different beginnings: different continuations.
+    short = _predict("traveller", 20, model, time_machine, ctx)[len("traveller"):]
+    long = _predict("time traveller", 20, model, time_machine, ctx)[len("time traveller"):]
+    assert short != long
+
+
 def test_zero_chars_returns_prefix(model, time_machine, ctx):
-    _, char_to_idx, idx_to_char, vocab_size = time_machine
-    assert d2l_rnn.predict_rnn_gluon("time", 0, model, vocab_size, ctx, idx_to_char,
-                                     char_to_idx) == "time"
+    assert _predict("time", 0, model, time_machine, ctx) == "time"
 
 
 @pytest.mark.parametrize("prefix,named", [("Traveller", "'T'"), ("time\u00e9x%", "'%'")])
 def test_unknown_characters_are_named(prefix, named, model, time_machine, ctx):
-    _, char_to_idx, idx_to_char, vocab_size = time_machine
     with pytest.raises(ValueError, match=named):
-        d2l_rnn.predict_rnn_gluon(prefix, 5, model, vocab_size, ctx, idx_to_char, char_to_idx)
+        _predict(prefix, 5, model, time_machine, ctx)
 
 
 def test_empty_prefix(model, time_machine, ctx):
-    _, char_to_idx, idx_to_char, vocab_size = time_machine
     with pytest.raises(ValueError, match="non-empty"):
-        d2l_rnn.predict_rnn_gluon("", 5, model, vocab_size, ctx, idx_to_char, char_to_idx)
+        _predict("", 5, model, time_machine, ctx)

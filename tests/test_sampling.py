@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 from mxnet import init, nd
+from numpy_rnn import greedy
 
-import d2l_rnn
 from d2l_rnn.generation import generate, softmax_with_temperature
 from d2l_rnn.model import build_model
 
@@ -24,11 +24,13 @@ def model(ctx):
 
 def test_temperature_zero_is_the_chapters_greedy_prediction(time_machine, ctx):
     _, char_to_idx, idx_to_char, vocab_size = time_machine
-    model = build_model("rnn", 32, 1, vocab_size)
+    # A GRU at this scale is far from deterministic: sampling would show.
+    model = build_model("gru", 32, 1, vocab_size)
     model.initialize(ctx=ctx, init=init.Normal(0.3))
-    expected = d2l_rnn.predict_rnn_gluon("time traveller", 30, model, vocab_size, ctx,
-                                         idx_to_char, char_to_idx)
-    assert generate("time traveller", 30, model, ctx, idx_to_char, char_to_idx, 0) == expected
+    got = generate("time traveller", 30, model, ctx, idx_to_char, char_to_idx, 0)
+    ids = greedy(model, [char_to_idx[c] for c in "time traveller"], 30)  # after the shapes
+    expected = "".join(idx_to_char[i] for i in ids)
+    assert got == expected
     # A tiny temperature puts all the mass on the arg max: the same text.
     assert generate("time traveller", 30, model, ctx, idx_to_char, char_to_idx, 1e-8,
                     rng=1) == expected
