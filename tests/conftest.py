@@ -1,7 +1,6 @@
 """Shared fixtures: a printed seed, the CPU context, the chapter's corpus."""
 
 import os
-import random
 
 import pytest
 
@@ -45,8 +44,3 @@ def ctx():
 def time_machine():
     """``(corpus_indices, char_to_idx, idx_to_char, vocab_size)`` for 10,000 chars."""
     return d2l_rnn.load_data_time_machine()
-
-
-@pytest.fixture
-def rng(seed):
-    return random.Random(seed)

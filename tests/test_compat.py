@@ -40,10 +40,27 @@ def test_np_bool_is_restored_only_where_missing():
     assert _compat.restore_numpy_bool(old) is False and old.bool == "numpy's own"
 
 
-def test_real_numpy_has_np_bool_after_import():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert np.bool is bool
+# numpy >= 1.24 as MXNet meets it: no np.bool, whichever numpy this venv has.
+_WITHOUT_NP_BOOL = """
+import warnings
+import numpy as np
+np.__dict__.pop("bool", None)
+_numpy_getattr = getattr(np, "__getattr__", None)
+def _refuse_bool(name):
+    if name == "bool" or _numpy_getattr is None:
+        raise AttributeError(name)
+    return _numpy_getattr(name)
+np.__getattr__ = _refuse_bool
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    assert not hasattr(np, "bool")
+"""
+
+
+def test_importing_the_package_gives_mxnet_a_numpy_without_np_bool_its_alias():
+    code = _WITHOUT_NP_BOOL + "import d2l_rnn, mxnet\nassert np.bool is bool\nprint('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "ok\n", result.stderr[-2000:]
 
 
 def test_python_3_12_is_supported_and_3_13_says_why_not():

@@ -5,7 +5,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import mxnet as mx
 import pytest
 
 import d2l_rnn
@@ -39,11 +38,6 @@ def test_compat_script_exits_with_the_message_on_a_bad_python():
     assert result.returncode == 1 and "needs Python" in result.stderr
 
 
-def test_cpu_fallback():
-    assert d2l_rnn.try_gpu() == mx.cpu()
-    assert d2l_rnn.try_all_gpus() == [mx.cpu()]
-
-
 def test_import_runs_nothing():
     code = "import d2l_rnn, sys; print(len(d2l_rnn.__all__))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -53,8 +47,10 @@ def test_import_runs_nothing():
 
 @pytest.mark.slow
 def test_wheel_carries_the_corpus_and_works_from_anywhere(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(tmp_path / "dist"), str(REPO)], check=True)
+    # No build isolation: hatchling comes from the test extra, so no index is needed.
+    pytest.importorskip("hatchling", reason="needs the test extra: pip install -e '.[test]'")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--no-index", "-q", "-w", str(tmp_path / "dist"), str(REPO)], check=True)
     wheel = next((tmp_path / "dist").glob("d2l_rnn-*.whl"))
     assert "d2l_rnn/_data/timemachine.txt" in zipfile.ZipFile(wheel).namelist()
     target = tmp_path / "site"

@@ -8,7 +8,6 @@ import pytest
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.devices import context_list, parse_contexts
 from d2l_rnn.optimizer import make_trainer
 from d2l_rnn.training import make_epoch, train_epoch
 
@@ -111,35 +110,3 @@ def test_bad_kvstore(kvstore, ctx, error, match, time_machine, monkeypatch, caps
     with pytest.raises(error, match=match):
         _train(time_machine, ctx, kvstore=kvstore)
     assert capsys.readouterr().out == ""
-
-
-@pytest.mark.parametrize("ctx,match", [
-    ([], "empty"), ([mx.cpu(0), mx.cpu(0)], "more than once"), (["cpu"], "contexts"),
-    (0, "contexts"),
-])
-def test_bad_context_lists(ctx, match):
-    with pytest.raises(ValueError, match=match):
-        context_list(ctx)
-
-
-@pytest.mark.parametrize("text,expected", [
-    ("cpu", [mx.cpu(0)]), ("cpu:0,cpu:1", TWO), (" CPU:2 ", [mx.cpu(2)]),
-    ("gpus", [mx.cpu()]), ("auto", [mx.cpu()]),  # this machine has no GPU
-])
-def test_parse_contexts(text, expected):
-    assert parse_contexts(text) == expected
-
-
-@pytest.mark.parametrize("text,match", [("gpu", "no working GPU"), ("gpu:1", "gpu:1 does not work"),
-                                        ("cpu:0,gpu:0", "gpu:0 does not work")])
-def test_parse_contexts_needs_working_gpus(text, match):
-    if d2l_rnn.try_gpu() != mx.cpu():
-        pytest.skip("a GPU works here")
-    with pytest.raises(ValueError, match=match):
-        parse_contexts(text)
-
-
-@pytest.mark.parametrize("text", ["tpu", "cpu:x", "cpu:0,,cpu:1", "cpu:-1", ""])
-def test_parse_contexts_rejects(text):
-    with pytest.raises(ValueError, match="cannot read device"):
-        parse_contexts(text)
