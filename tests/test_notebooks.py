@@ -2,9 +2,9 @@
 
 Each notebook is executed once per session with a real ipykernel on this
 interpreter, on the CPU (CUDA_VISIBLE_DEVICES is emptied), and shared by the
-checks below. ``D2L_RNN_COMPARE_EPOCHS`` shortens only the GRU/LSTM comparison
-at the end of rnn-gluon.ipynb (the notebook says so); the chapter's RNN still
-trains its full 200 epochs.
+checks below. ``D2L_RNN_NUM_EPOCHS`` makes rnn-gluon.ipynb train a few epochs
+instead of 200 (see docs/notebooks.md); the committed outputs, from a full
+run, are checked separately, without running anything.
 """
 
 import base64
@@ -25,8 +25,10 @@ from tools import notebooks  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO / "notebooks"
 CHAPTER = NOTEBOOK_DIR / "rnn-gluon.ipynb"
-COMPARE_EPOCHS = 10
-ENV = {"D2L_RNN_COMPARE_EPOCHS": str(COMPARE_EPOCHS), "CUDA_VISIBLE_DEVICES": ""}
+QUICK_EPOCHS = 3
+ENV = {"D2L_RNN_NUM_EPOCHS": str(QUICK_EPOCHS), "CUDA_VISIBLE_DEVICES": ""}
+# The perplexities the book printed after epochs 50, 100, 150 and 200.
+BOOK = {50: 4.31, 100: 2.06, 150: 1.50, 200: 1.34}
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +78,11 @@ def _png(nb, tag):
     return base64.b64decode(images[0])
 
 
-def check_chapter_outputs(nb, compare_epochs):
-    """Assert the key outputs of rnn-gluon.ipynb (executed now, or as committed)."""
+def check_chapter_outputs(nb, num_epochs):
+    """Assert the key outputs of rnn-gluon.ipynb after ``num_epochs`` epochs; return them.
+
+    Returns ``{epoch: printed perplexity}`` of the training cell.
+    """
     assert _result(nb, "state-shape") == "(1, 2, 256)"
     assert _result(nb, "forward-shapes") == "((35, 2, 256), 1, (1, 2, 256))"
 
@@ -87,11 +92,10 @@ def check_chapter_outputs(nb, compare_epochs):
 
     out = _stdout(nb, "training")
     epochs = re.findall(r"^epoch (\d+), perplexity (\d+\.\d+), time \d+\.\d\d sec$", out, re.M)
-    assert [int(e) for e, _ in epochs] == [50, 100, 150, 200], out
-    final = float(epochs[-1][1])
-    assert 1 <= final <= 1.5, "perplexity at epoch 200 is %s, the chapter reaches 1.34" % final
+    period = min(50, num_epochs)
+    assert [int(e) for e, _ in epochs] == list(range(period, num_epochs + 1, period)), out
     samples = re.findall(r"^ - (.*)$", out, re.M)
-    assert len(samples) == 8 and all(len(s) in (59, 64) for s in samples), samples
+    assert len(samples) == 2 * len(epochs) and all(len(s) in (59, 64) for s in samples), samples
     assert samples[-2].startswith("traveller") and samples[-1].startswith("time traveller")
 
     assert _png(nb, "plot").startswith(b"\x89PNG\r\n\x1a\n")
@@ -101,12 +105,12 @@ def check_chapter_outputs(nb, compare_epochs):
         r"^(RNN|GRU|LSTM) +perplexity (\d+\.\d+) after epoch 1, (\d+\.\d+) after epoch (\d+)$",
         comparison, re.M)}
     assert sorted(summary) == ["GRU", "LSTM", "RNN"], comparison
-    assert summary["RNN"][1:] == (final, 200)
-    for name in ("GRU", "LSTM"):
-        first, last, n = summary[name]
-        assert n == compare_epochs
+    assert summary["RNN"][1:] == (float(epochs[-1][1]), num_epochs)
+    for name, (first, last, n) in summary.items():
+        assert n == num_epochs
         assert math.isfinite(last) and 1 <= last < first, (name, first, last)
     assert _png(nb, "comparison-plot").startswith(b"\x89PNG\r\n\x1a\n")
+    return {int(e): float(p) for e, p in epochs}
 
 
 def test_the_chapter_notebook_exists_and_is_picked_up():
@@ -123,6 +127,11 @@ def test_every_notebook_names_the_kernel_make_kernel_registers():
             % (path.name, spec.get("name"), name))
 
 
+def _outputs(nb, kind):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == kind or kind in o.get("data", {})]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", notebooks.find_notebooks([NOTEBOOK_DIR]),
                          ids=lambda p: p.name)
@@ -130,18 +139,37 @@ def test_every_notebook_runs_without_error(path, executed):
     nb = executed(path)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count is not None for c in code)
-    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    errors = _outputs(nb, "error")
     assert not errors, errors
+    # Teaching material: images a screen reader can describe, no raw markdown as text.
+    images = _outputs(nb, "image/png")
+    assert images and all(o.metadata["image/png"]["alt"].strip() for o in images), images
+    streams = "".join(o.text for o in _outputs(nb, "stream"))
+    assert not re.search(r"^#+ ", streams, re.M), streams
+
+
+@pytest.mark.parametrize("path", notebooks.find_notebooks([NOTEBOOK_DIR]),
+                         ids=lambda p: p.name)
+def test_notebooks_edit_no_import_path(path):
+    sources = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert "sys.path" not in sources
+
+
+def test_the_chapter_notebook_teaches_and_does_not_talk_about_tests():
+    text = "\n".join(c.source for c in nbformat.read(CHAPTER, as_version=4).cells
+                     if c.cell_type == "markdown").lower()
+    assert not re.search(r"test suite|tests/|make test|pytest", text)
 
 
 @pytest.mark.slow
 def test_chapter_notebook_outputs(executed):
-    check_chapter_outputs(executed(CHAPTER), COMPARE_EPOCHS)
+    check_chapter_outputs(executed(CHAPTER), QUICK_EPOCHS)
 
 
-def test_committed_chapter_notebook_carries_a_full_run():
-    """What a reader sees on GitHub: real outputs, the plots, the full comparison."""
-    check_chapter_outputs(nbformat.read(CHAPTER, as_version=4), compare_epochs=200)
+def test_committed_chapter_notebook_carries_the_chapters_full_run():
+    """What a reader sees on GitHub: a real 200-epoch run near the book's numbers, the plots."""
+    printed = check_chapter_outputs(nbformat.read(CHAPTER, as_version=4), num_epochs=200)
+    assert all(abs(printed[e] - BOOK[e]) <= 0.1 * BOOK[e] for e in BOOK), (printed, BOOK)
 
 
 def _notebook(path, *sources):
@@ -153,7 +181,8 @@ def _notebook(path, *sources):
 def test_refresh_writes_outputs_of_this_interpreter_run_in_the_notebook_folder(tmp_path):
     path = tmp_path / "good.ipynb"
     _notebook(path, "import os, sys\nprint(6 * 7)", "print(sys.executable)\nprint(os.getcwd())",
-              "os.environ['D2L_RNN_COMPARE_EPOCHS']")
+              "os.environ['D2L_RNN_COMPARE_EPOCHS']",
+              "print(os.environ['PYTHONPATH'].split(os.pathsep)[0])")
     path.chmod(0o644)
     notebooks.refresh_notebook(path, timeout=120, env={"D2L_RNN_COMPARE_EPOCHS": "3"})
     assert path.stat().st_mode & 0o777 == 0o644
@@ -161,6 +190,8 @@ def test_refresh_writes_outputs_of_this_interpreter_run_in_the_notebook_folder(t
     assert nb.cells[0].outputs[0].text == "42\n"
     assert nb.cells[1].outputs[0].text == "%s\n%s\n" % (sys.executable, tmp_path)
     assert nb.cells[2].outputs[0].data["text/plain"] == "'3'"
+    # The checkout comes first on the kernel's import path: notebooks import `benchmarks`.
+    assert nb.cells[3].outputs[0].text == "%s\n" % REPO
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.ipynb"]
 
 

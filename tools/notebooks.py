@@ -9,8 +9,11 @@ without writing anything.
 The kernel is always this interpreter (``sys.executable``) with ipykernel,
 whatever kernel the notebook's metadata names: the outputs must come from
 the environment under test, not from some other Python that happens to be
-registered as ``python3``. Needs the ``notebook`` extra (nbclient,
-nbformat, ipykernel); they are imported only when a notebook is run.
+registered as ``python3``. The kernel starts in the notebook's folder with
+the checkout on its ``PYTHONPATH`` (as ``make lab`` does), so a notebook
+imports ``benchmarks`` without editing ``sys.path``. Needs the ``notebook``
+extra (nbclient, nbformat, ipykernel); they are imported only when a
+notebook is run.
 """
 
 import argparse
@@ -25,6 +28,9 @@ from d2l_rnn._util.files import replace_atomically
 
 __all__ = ["DEFAULT_TIMEOUT", "find_notebooks", "execute_notebook",
            "refresh_notebook", "main"]
+
+# The source checkout: the kernel imports `benchmarks` from here.
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 # Seconds per cell. Generous on purpose: a hung kernel must fail the run,
 # but a cell that is merely slow on a busy 2-core machine must not.
@@ -74,7 +80,8 @@ def execute_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
     timeout : int
         Seconds any single cell may take.
     env : dict, optional
-        Variables added to this process's environment for the kernel.
+        Variables added to this process's environment for the kernel
+        (besides :data:`CHECKOUT` put first on ``PYTHONPATH``).
 
     Returns
     -------
@@ -101,6 +108,8 @@ def execute_notebook(path, timeout=DEFAULT_TIMEOUT, env=None):
     # but make that name mean this interpreter, in a private spec folder.
     name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
     kernel_env = dict(os.environ, **(env or {}))
+    kernel_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(CHECKOUT), kernel_env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory(prefix="d2l_rnn_kernels_") as kernels:
         write_kernel_spec(Path(kernels) / name)
         specs = KernelSpecManager(kernel_dirs=[kernels], ensure_native_kernel=False)
