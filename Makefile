@@ -3,18 +3,21 @@
 # on Python 3.11). All create a venv on first use with $(PYTHON) (3.8-3.12):
 # .venv for the default python3.11, .venv-py312 for PYTHON=python3.12 and so
 # on, so several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
+#
+# What goes into the venv grows with what is asked for, one stamp file each:
+# .installed (the package and MXNet: all `make demo` needs), .notebook-installed
+# (+ JupyterLab, ipykernel, nbclient, matplotlib: `make lab`, `make notebooks`),
+# .test-installed (+ pytest, ruff, hatchling: `make test`, which also
+# executes the notebooks, so it has both).
 PYTHON ?= python3.11
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
 CU112_VENV := .venv-cu112$(PYTAG)
-# Extras besides the MXNet flavour: the same for CPU and GPU, so the whole
-# suite runs on both.
-DEV_EXTRAS := test,notebook
 ifeq ($(GPU),1)
 VENV ?= $(CU112_VENV)
-EXTRAS ?= cu112,$(DEV_EXTRAS)
+EXTRAS ?= cu112
 else
 VENV ?= .venv$(PYTAG)
-EXTRAS ?= cpu,$(DEV_EXTRAS)
+EXTRAS ?= cpu
 endif
 BIN := $(VENV)/bin
 EPOCHS ?= 200
@@ -31,6 +34,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	@touch $@
 
+$(BIN)/.notebook-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),notebook]"
+	@touch $@
+
+$(BIN)/.test-installed: $(BIN)/.notebook-installed
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),notebook,test]"
+	@touch $@
+
 # torch==2.13.0 is the CPU wheel; the benchmark's extra only, never the library's.
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),bench]"
@@ -43,7 +54,7 @@ bench: $(BIN)/.bench-installed
 demo: $(BIN)/.installed
 	$(BIN)/python -m d2l_rnn.cli.demo
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 
 test: lint
@@ -55,25 +66,26 @@ bench-dist: $(BIN)/.installed
 
 # Notebooks: `make notebooks` re-executes every notebooks/*.ipynb in place
 # (fresh outputs, written only if every cell ran); `make lab` registers the
-# .venv's Python as the kernel the notebooks name and starts JupyterLab.
+# .venv's Python as the kernel the notebooks name and starts JupyterLab. Both
+# put the checkout on the kernel's PYTHONPATH, so notebooks import `benchmarks`.
 .PHONY: notebooks kernel lab
 KERNEL_NAME := d2l_rnn
 LAB_ARGS ?=
 
-notebooks: $(BIN)/.installed
+notebooks: $(BIN)/.notebook-installed
 	$(BIN)/python -m tools.notebooks notebooks
 
-kernel: $(BIN)/.installed
+kernel: $(BIN)/.notebook-installed
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "Python 3 ($(KERNEL_NAME))"
 
 lab: kernel
-	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
+	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} $(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 # The whole suite on the GPU flavour, in a venv made afresh each time, with a
 # stand-in libcuda.so.1 (tests/stub_driver.py) in place of the NVIDIA driver.
 test-cu112:
 	rm -rf $(CU112_VENV)
-	$(MAKE) --no-print-directory GPU=1 VENV=$(CU112_VENV) $(CU112_VENV)/bin/.installed
+	$(MAKE) --no-print-directory GPU=1 VENV=$(CU112_VENV) $(CU112_VENV)/bin/.test-installed
 	$(CU112_VENV)/bin/python tests/stub_driver.py $(CU112_VENV)/stub-driver
 	LD_LIBRARY_PATH=$(CURDIR)/$(CU112_VENV)/stub-driver$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} \
 		$(CU112_VENV)/bin/python -m pytest

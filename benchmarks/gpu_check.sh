@@ -32,7 +32,7 @@ fi
 # Load only the kernels that are used (CUDA runtime >= 11.7, driver >= 515).
 export CUDA_MODULE_LOADING=${CUDA_MODULE_LOADING:-LAZY}
 
-make --no-print-directory GPU=1 VENV="$VENV" "$VENV/bin/.installed"
+make --no-print-directory GPU=1 VENV="$VENV" "$VENV/bin/.test-installed"
 
 # Stop here, clearly, if MXNet cannot put an array on the GPU.
 "$VENV/bin/python" -c "
