@@ -7,7 +7,7 @@
 # What goes into the venv grows with what is asked for, one stamp file each:
 # .installed (the package and MXNet: all `make demo` needs), .notebook-installed
 # (+ JupyterLab, ipykernel, nbclient, matplotlib: `make lab`, `make notebooks`),
-# .test-installed (+ pytest, ruff, hatchling: `make test`, which also
+# .test-installed (+ pytest, ruff, mypy, hatchling: `make test`, which also
 # executes the notebooks, so it has both).
 PYTHON ?= python3.11
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
@@ -22,7 +22,7 @@ endif
 BIN := $(VENV)/bin
 EPOCHS ?= 200
 
-.PHONY: all demo test lint bench clean bench-dist test-cu112
+.PHONY: all demo test lint typecheck bench clean bench-dist test-cu112
 
 all: test
 
@@ -57,7 +57,11 @@ demo: $(BIN)/.installed
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 
-test: lint
+# mypy on the package's own modules (configured in pyproject.toml).
+typecheck: $(BIN)/.test-installed
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(BIN)/python -m pytest
 
 # dist_sync scaling: 1 process, 1 worker, 2 workers (see benchmarks/bench_dist.py).

@@ -28,6 +28,7 @@ d2l_rnn/_compat.py`` with a bare interpreter, before any environment exists.
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "SUPPORTED_PYTHONS", "GPU_DRIVER", "requires_python", "check_python",
@@ -203,11 +204,14 @@ def _prepare(site_dir):
     return prepare_gpu_flavour(site_dir) if flavours == {"gpu"} else []
 
 
-def import_mxnet():
-    """Return the ``mxnet`` module, or raise ImportError saying what to do."""
-    mxnet = sys.modules.get("mxnet")
-    if mxnet is not None:  # the common case: every call after the first
-        return mxnet
+def import_mxnet() -> Any:
+    """Return the ``mxnet`` module, or raise ImportError saying what to do.
+
+    Typed ``Any``: MXNet 1.x ships no type information.
+    """
+    loaded = sys.modules.get("mxnet")
+    if loaded is not None:  # the common case: every call after the first
+        return loaded
     check_python()
     site_dir = _mxnet_site_dir()
     failed = _prepare(site_dir) if site_dir is not None else []

@@ -7,7 +7,12 @@ Here the decision is arithmetic instead: the gradients are multiplied by
 asynchronous engine keeps running ahead.
 """
 
+from __future__ import annotations
+
+from typing import Sequence
+
 from ._compat import import_mxnet
+from ._util.hints import Context, NDArray, Parameter
 
 __all__ = ["clip_scale", "grad_clipping"]
 
@@ -41,7 +46,8 @@ def clip_scale(grads, theta):
     return norm, nd.minimum(theta / norm, 1.0)
 
 
-def grad_clipping(params, theta, ctx):
+def grad_clipping(params: Sequence[NDArray | Parameter], theta: float,
+                  ctx: Context) -> NDArray:
     """Rescale the gradients of ``params`` so their global L2 norm is <= theta.
 
     Parameters

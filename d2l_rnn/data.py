@@ -11,6 +11,8 @@ an interrupted or corrupt download can never replace a good file.
 ``int32`` array (:mod:`d2l_rnn._util.text`).
 """
 
+from __future__ import annotations
+
 import hashlib
 import numbers
 import os
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from ._util.checks import check_positive_int
 from ._util.files import write_atomically
+from ._util.hints import CharToIdx, IdxToChar, StrPath
 from ._util.text import TextDecodeError, encode, read_text_file
 
 __all__ = [
@@ -137,7 +140,9 @@ def chapter_text(text):
     return text.replace("\n", " ").replace("\r", " ").lower()
 
 
-def load_data_time_machine(data_dir=None, num_chars=10000, *, url=DATA_URL):
+def load_data_time_machine(
+        data_dir: StrPath | None = None, num_chars: int | None = 10000, *,
+        url: str = DATA_URL) -> tuple[list[int], CharToIdx, IdxToChar, int]:
     """Load the first ``num_chars`` characters of *The Time Machine*, encoded.
 
     Line breaks become spaces and letters are lower-cased, as in the book.

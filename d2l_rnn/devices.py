@@ -7,7 +7,10 @@ machine without a usable driver reports devices it cannot use.
 :func:`parse_contexts` reads devices written as text (``cpu:0,cpu:1``).
 """
 
+from __future__ import annotations
+
 from ._compat import import_mxnet
+from ._util.hints import Context
 
 __all__ = ["try_gpu", "try_all_gpus", "context_list", "parse_contexts"]
 
@@ -28,14 +31,14 @@ def _working_gpus(mx):
     return [mx.gpu(i) for i in range(count) if _gpu_works(mx, i)]
 
 
-def try_gpu():
+def try_gpu() -> Context:
     """Return ``mx.gpu(0)`` if it works, else ``mx.cpu()``."""
     mx = import_mxnet()
     gpus = _working_gpus(mx)
     return gpus[0] if gpus else mx.cpu()
 
 
-def try_all_gpus():
+def try_all_gpus() -> list[Context]:
     """Return every working GPU, or ``[mx.cpu()]`` if there is none."""
     mx = import_mxnet()
     return _working_gpus(mx) or [mx.cpu()]

@@ -11,6 +11,10 @@ probabilities add up to ``p``; the draw is from what is kept, renormalised.
 Each way of choosing is a ``choose`` function for :func:`generate_ids`.
 """
 
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
 import numpy as np
 
 from ._compat import import_mxnet
@@ -21,6 +25,7 @@ from ._util.checks import (
     check_positive_int,
     check_prefix,
 )
+from ._util.hints import Block, Context
 
 __all__ = ["generate_ids", "greedy_generate", "model_feed", "predict_rnn_gluon",
            "softmax_with_temperature", "truncate", "sampling_choose", "generate"]
@@ -92,8 +97,9 @@ def model_feed(model, ctx):
     return feed
 
 
-def predict_rnn_gluon(prefix, num_chars, model, vocab_size, ctx, idx_to_char,
-                      char_to_idx):
+def predict_rnn_gluon(prefix: str, num_chars: int, model: Block, vocab_size: int,
+                      ctx: Context, idx_to_char: Sequence[str],
+                      char_to_idx: Mapping[str, int]) -> str:
     """Return ``prefix`` followed by ``num_chars`` greedily predicted characters.
 
     Parameters

@@ -20,6 +20,7 @@ asynchronous engine while Python runs ahead.
 import dataclasses
 import math
 import time
+from typing import Optional
 
 from ._compat import import_mxnet
 from ._util.checks import check_positive_int, check_prefix
@@ -131,7 +132,7 @@ class EpochEnd:
     epoch: int
     perplexity: float
     seconds: float
-    val_perplexity: float = None
+    val_perplexity: Optional[float] = None
     stop: bool = False
 
 

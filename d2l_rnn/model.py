@@ -10,12 +10,19 @@ checkpoint stores JSON rather than a pickled model and any process can
 rebuild the same ``RNNModel`` (:func:`model_from_description`).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from ._compat import import_mxnet
 from ._util.checks import check_fraction, check_positive_int
+from ._util.hints import Block, NDArray
 
 __all__ = ["RNNModel", "CELLS", "build_model", "describe_model", "model_from_description"]
 
 _gluon = import_mxnet().gluon
+# MXNet has no type information: to the type checker the base class is Any.
+_HybridBlock: Any = _gluon.nn.HybridBlock
 
 CELLS = ("rnn", "gru", "lstm")
 
@@ -24,7 +31,7 @@ _MODES = {"rnn_relu": ("rnn", "relu"), "rnn_tanh": ("rnn", "tanh"),
           "gru": ("gru", None), "lstm": ("lstm", None)}
 
 
-class RNNModel(_gluon.nn.HybridBlock):
+class RNNModel(_HybridBlock):
     """A character language model around any Gluon recurrent layer.
 
     Parameters
@@ -48,7 +55,8 @@ class RNNModel(_gluon.nn.HybridBlock):
     and ``state`` is the layer's new state list (two arrays for an LSTM).
     """
 
-    def __init__(self, rnn_layer, vocab_size, dropout=0.0, **kwargs):
+    def __init__(self, rnn_layer: Block, vocab_size: int, dropout: float = 0.0,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         check_positive_int("vocab_size", vocab_size)
         check_fraction("dropout", dropout)
@@ -61,7 +69,8 @@ class RNNModel(_gluon.nn.HybridBlock):
             self.drop = _gluon.nn.Dropout(dropout) if dropout else None
             self.dense = _gluon.nn.Dense(vocab_size)
 
-    def hybrid_forward(self, F, inputs, state):
+    def hybrid_forward(self, F: Any, inputs: NDArray,
+                       state: list[NDArray]) -> tuple[NDArray, list[NDArray]]:
         # (batch, steps) ids -> (steps, batch, vocab) one-hot: the TNC layout.
         X = F.one_hot(F.transpose(inputs), self.vocab_size)
         Y, state = self.rnn(X, state)
@@ -72,7 +81,7 @@ class RNNModel(_gluon.nn.HybridBlock):
         output = self.dense(F.reshape(Y, shape=(-3, -2)))
         return output, state
 
-    def begin_state(self, *args, **kwargs):
+    def begin_state(self, *args: Any, **kwargs: Any) -> list[NDArray]:
         """Return the layer's initial state (see ``rnn_layer.begin_state``)."""
         return self.rnn.begin_state(*args, **kwargs)
 

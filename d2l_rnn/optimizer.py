@@ -13,19 +13,23 @@
   this worker's own gradient can be clipped.
 """
 
+from typing import Any
+
 from ._compat import import_mxnet
 from .clipping import clip_scale, grad_clipping
 
 __all__ = ["ClippedSGDTrainer", "make_trainer"]
 
 _gluon = import_mxnet().gluon
+# MXNet has no type information: to the type checker the base class is Any.
+_Trainer: Any = _gluon.Trainer
 
 
 def _kvstore_type(kvstore):
     return kvstore if isinstance(kvstore, str) or kvstore is None else kvstore.type
 
 
-class ClippedSGDTrainer(_gluon.Trainer):
+class ClippedSGDTrainer(_Trainer):
     """A ``gluon.Trainer`` for SGD without momentum, with :meth:`clipped_step`.
 
     Parameters

@@ -24,12 +24,16 @@ operator (slicing ``[:, a:b]`` would cost an operator and, in MXNet's
 Python indexing code, about 0.1 ms of host time per batch).
 """
 
+from __future__ import annotations
+
 import random
+from typing import Iterator
 
 import numpy as np
 
 from ._compat import import_mxnet
 from ._util.checks import check_positive_int
+from ._util.hints import Context, Corpus, NDArray
 
 __all__ = ["data_iter_random", "data_iter_consecutive",
            "min_corpus_length"]
@@ -84,7 +88,8 @@ def _batches_on_device(windows, ctx):
         yield X_all[i], Y_all[i]
 
 
-def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None):
+def data_iter_random(corpus_indices: Corpus, batch_size: int, num_steps: int,
+                     ctx: Context | None = None) -> Iterator[tuple[NDArray, NDArray]]:
     """Yield shuffled, non-overlapping ``(X, Y)`` minibatches.
 
     As the book's: from a random offset, the corpus is cut into examples of
@@ -122,13 +127,14 @@ def data_iter_random(corpus_indices, batch_size, num_steps, ctx=None):
     num_batches = num_examples // batch_size
     starts = list(range(0, num_examples * num_steps, num_steps))
     random.shuffle(starts)
-    starts = np.array(starts[:num_batches * batch_size])
-    offsets = starts[:, None] + np.arange(num_steps + 1)
+    chosen = np.array(starts[:num_batches * batch_size])
+    offsets = chosen[:, None] + np.arange(num_steps + 1)
     windows = corpus[offsets].reshape(num_batches, batch_size, num_steps + 1)
     yield from _batches_on_device(windows, ctx)
 
 
-def data_iter_consecutive(corpus_indices, batch_size, num_steps, ctx=None):
+def data_iter_consecutive(corpus_indices: Corpus, batch_size: int, num_steps: int,
+                          ctx: Context | None = None) -> Iterator[tuple[NDArray, NDArray]]:
     """Yield ``(X, Y)`` minibatches whose rows continue across batches.
 
     As the book's: from a random offset, the longest prefix of the rest

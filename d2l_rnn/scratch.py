@@ -16,8 +16,13 @@ This module ships the chapter's own tanh RNN in that form (:func:`rnn`,
 ``import d2l_rnn as d2l``.
 """
 
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence, Tuple
+
 from ._compat import import_mxnet
 from ._util.checks import check_positive_int
+from ._util.hints import Context, Corpus, NDArray
 from .clipping import grad_clipping
 from .generation import greedy_generate
 from .loop import check_training_args, fit, print_progress, run_epoch, sequence_loss
@@ -25,8 +30,14 @@ from .loop import check_training_args, fit, print_progress, run_epoch, sequence_
 __all__ = ["to_onehot", "sgd", "make_get_params", "init_rnn_state", "rnn",
            "predict_rnn", "train_and_predict_rnn"]
 
+# The contracts of chapter 6.5's pieces: rnn(inputs, state, params) -> (outputs,
+# state) and init_rnn_state(batch_size, num_hiddens, ctx) -> state.
+RNNStep = Callable[[Sequence[NDArray], Tuple[NDArray, ...], Sequence[NDArray]],
+                   Tuple[list, Tuple[NDArray, ...]]]
+InitState = Callable[[int, int, Context], Tuple[NDArray, ...]]
 
-def to_onehot(X, size):
+
+def to_onehot(X: NDArray, size: int) -> list[NDArray]:
     """Split ``(batch_size, num_steps)`` ids into one-hot arrays, one per step.
 
     Returns
@@ -46,7 +57,7 @@ def to_onehot(X, size):
     return list(nd.split(steps, num_outputs=steps.shape[0], axis=0, squeeze_axis=True))
 
 
-def sgd(params, lr, batch_size):
+def sgd(params: Sequence[NDArray], lr: float, batch_size: int) -> None:
     """Minibatch SGD in place: ``param -= lr * param.grad / batch_size``."""
     nd = import_mxnet().nd
     check_positive_int("batch_size", batch_size)
@@ -55,7 +66,8 @@ def sgd(params, lr, batch_size):
                       out=param)
 
 
-def make_get_params(num_inputs, num_hiddens, num_outputs, ctx):
+def make_get_params(num_inputs: int, num_hiddens: int, num_outputs: int,
+                    ctx: Context) -> Callable[[], list[NDArray]]:
     """Return the chapter's zero-argument ``get_params`` for these sizes.
 
     Each call of the returned function draws fresh parameters
@@ -87,13 +99,14 @@ def make_get_params(num_inputs, num_hiddens, num_outputs, ctx):
     return get_params
 
 
-def init_rnn_state(batch_size, num_hiddens, ctx):
+def init_rnn_state(batch_size: int, num_hiddens: int, ctx: Context) -> tuple[NDArray]:
     """Return the zero state ``(H,)``, ``H`` of shape ``(batch_size, num_hiddens)``."""
     nd = import_mxnet().nd
     return (nd.zeros((batch_size, num_hiddens), ctx=ctx),)
 
 
-def rnn(inputs, state, params):
+def rnn(inputs: Sequence[NDArray], state: tuple[NDArray, ...],
+        params: Sequence[NDArray]) -> tuple[list[NDArray], tuple[NDArray]]:
     """Run the tanh RNN over ``inputs``, one time step per Python iteration.
 
     ``H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)`` and ``O_t = H_t W_hq + b_q``.
@@ -124,8 +137,9 @@ def rnn(inputs, state, params):
     return outputs, (H,)
 
 
-def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens,
-                vocab_size, ctx, idx_to_char, char_to_idx):
+def predict_rnn(prefix: str, num_chars: int, rnn: RNNStep, params: Sequence[NDArray],
+                init_rnn_state: InitState, num_hiddens: int, vocab_size: int, ctx: Context,
+                idx_to_char: Sequence[str], char_to_idx: Mapping[str, int]) -> str:
     """Return ``prefix`` followed by ``num_chars`` greedily predicted characters.
 
     ``rnn``, ``params`` and ``init_rnn_state`` follow the module's contract;
@@ -166,11 +180,13 @@ def _scratch_batch_trainer(rnn, params, vocab_size, lr, clipping_theta, ctx):
     return train_batch
 
 
-def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens,
-                          vocab_size, ctx, corpus_indices, idx_to_char,
-                          char_to_idx, is_random_iter, num_epochs, num_steps,
-                          lr, clipping_theta, batch_size, pred_period,
-                          pred_len, prefixes):
+def train_and_predict_rnn(rnn: RNNStep, get_params: Callable[[], list[NDArray]],
+                          init_rnn_state: InitState, num_hiddens: int, vocab_size: int,
+                          ctx: Context, corpus_indices: Corpus, idx_to_char: Sequence[str],
+                          char_to_idx: Mapping[str, int], is_random_iter: bool,
+                          num_epochs: int, num_steps: int, lr: float, clipping_theta: float,
+                          batch_size: int, pred_period: int, pred_len: int,
+                          prefixes: Sequence[str]) -> list[float]:
     """Train a from-scratch model as in chapter 6.5 and print its progress.
 
     ``get_params()`` is called once for fresh parameters. With

@@ -13,7 +13,7 @@ from ._compat import import_mxnet
 __all__ = ["set_seed"]
 
 
-def set_seed(seed):
+def set_seed(seed: int) -> None:
     """Seed Python's, NumPy's and MXNet's (every device's) generators."""
     random.seed(seed)
     np.random.seed(seed)

@@ -9,6 +9,7 @@ differ (:meth:`TrainSettings.create`).
 """
 
 import dataclasses
+from typing import Optional
 
 from ._util.checks import (
     check_count,
@@ -64,11 +65,11 @@ class TrainSettings:
     pred_period: int = 50
     pred_len: int = 50
     prefixes: tuple = ("traveller", "time traveller")
-    data: str = None
+    data: Optional[str] = None
     lower: bool = False
     encoding: str = "utf-8"
     val_frac: float = 0.0
-    patience: int = None
+    patience: Optional[int] = None
     lr_decay: float = 1.0
     dropout: float = 0.0
 

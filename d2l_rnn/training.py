@@ -14,9 +14,14 @@ back to decide on the host whether to clip. The model is hybridized with
 static allocation, so its forward pass is one cached graph.
 """
 
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
 import numpy as np
 
 from ._compat import import_mxnet
+from ._util.hints import Block, Contexts, Corpus
 from .clipping import grad_clipping
 from .devices import context_list
 from .dist.parallel import DataParallel
@@ -169,11 +174,13 @@ def evaluate_perplexity(model, corpus_indices, ctx=None):
     return perplexity(total.asscalar() / (len(ids) - 1))
 
 
-def train_and_predict_rnn_gluon(model, num_hiddens, vocab_size, ctx,
-                                corpus_indices, idx_to_char, char_to_idx,
-                                num_epochs, num_steps, lr, clipping_theta,
-                                batch_size, pred_period, pred_len, prefixes,
-                                *, kvstore="device"):
+def train_and_predict_rnn_gluon(model: Block, num_hiddens: int, vocab_size: int,
+                                ctx: Contexts, corpus_indices: Corpus,
+                                idx_to_char: Sequence[str], char_to_idx: Mapping[str, int],
+                                num_epochs: int, num_steps: int, lr: float,
+                                clipping_theta: float, batch_size: int, pred_period: int,
+                                pred_len: int, prefixes: Sequence[str],
+                                *, kvstore: str = "device") -> list[float]:
     """Train ``model`` as in the chapter and print its progress.
 
     Parameters are the chapter's: the model is (re)initialised with

@@ -52,7 +52,8 @@ def test_wheel_carries_the_corpus_and_works_from_anywhere(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "--no-index", "-q", "-w", str(tmp_path / "dist"), str(REPO)], check=True)
     wheel = next((tmp_path / "dist").glob("d2l_rnn-*.whl"))
-    assert "d2l_rnn/_data/timemachine.txt" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "d2l_rnn/_data/timemachine.txt" in names and "d2l_rnn/py.typed" in names
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(target), str(wheel)], check=True)

@@ -6,14 +6,18 @@ checkpoint holds. ``trainer.states`` is a pickle written by MXNet: load only
 checkpoints you trust.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import random
 import tempfile
 from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
 from .._compat import import_mxnet
+from .._util.hints import Block, CharToIdx, Context, IdxToChar, StrPath, Trainer
 from ..devices import try_gpu
 from ..model import model_from_description
 from .layout import (
@@ -43,29 +47,29 @@ class Checkpoint:
     perplexity per epoch up to ``epoch``; ``path`` is the snapshot folder.
     """
 
-    model: object
-    idx_to_char: list
-    char_to_idx: dict
-    architecture: dict
-    settings: dict
+    model: Block
+    idx_to_char: IdxToChar
+    char_to_idx: CharToIdx
+    architecture: Dict[str, Any]
+    settings: Dict[str, Any]
     epoch: int
-    history: list
-    val_history: list
+    history: List[float]
+    val_history: List[float]
     path: Path
     python_random: tuple
     numpy_random: tuple
-    trainer_states: bytes = None
+    trainer_states: Optional[bytes] = None
 
     @property
-    def vocab_size(self):
+    def vocab_size(self) -> int:
         return len(self.idx_to_char)
 
-    def restore_random_state(self):
+    def restore_random_state(self) -> None:
         """Put Python's and NumPy's generators back where they were at the save."""
         random.setstate(self.python_random)
         np.random.set_state(self.numpy_random)
 
-    def restore_trainer(self, trainer):
+    def restore_trainer(self, trainer: Trainer) -> None:
         """Load the saved optimizer state into ``trainer`` (nothing if none was saved)."""
         if self.trainer_states is None:
             return
@@ -75,7 +79,7 @@ class Checkpoint:
             trainer.load_states(str(path))
 
 
-def load_checkpoint(directory, ctx=None):
+def load_checkpoint(directory: StrPath, ctx: Context | None = None) -> Checkpoint:
     """Load the newest checkpoint in ``directory``; see :class:`Checkpoint`.
 
     The model belongs to the checkpoint's run: saving it again into its

@@ -13,6 +13,8 @@ so a mistyped folder never silently replaces someone else's model. One
 process at a time may save into a folder.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import random
@@ -20,10 +22,12 @@ import secrets
 import shutil
 import weakref
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from .._util import files
+from .._util.hints import Block, StrPath, Trainer
 from ..model import describe_model
 from .layout import (
     FORMAT,
@@ -45,7 +49,7 @@ _TMP, _OLD = ".d2l_rnn-tmp-", ".d2l_rnn-old-"
 
 # The run each model of this process belongs to: set by its first save, or by
 # load_checkpoint for a model it rebuilt (a resumed run is the same run).
-_RUNS = weakref.WeakKeyDictionary()
+_RUNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class OtherRunError(CheckpointError):
@@ -124,8 +128,10 @@ def _write_snapshot(tmp, model, trainer, encoded, run):
     files.fsync_dir(tmp)
 
 
-def save_checkpoint(directory, model, idx_to_char, *, settings=None, epoch=0,
-                    history=(), val_history=(), trainer=None, overwrite=False):
+def save_checkpoint(directory: StrPath, model: Block, idx_to_char: Sequence[str], *,
+                    settings: Mapping[str, Any] | None = None, epoch: int = 0,
+                    history: Sequence[float] = (), val_history: Sequence[float] = (),
+                    trainer: Trainer | None = None, overwrite: bool = False) -> Path:
     """Write a new snapshot of ``model`` into ``directory``; return its path.
 
     Parameters
