@@ -90,7 +90,8 @@ def test_dist_async_trains_and_agrees_on_the_global_perplexity(tmp_path, seed):
     results, _ = _results(tmp_path)
     histories = [r["history"] for r in results]
     assert len(histories) == 2 and histories[0] == histories[1]
-    assert all(np.isfinite(histories[0])) and histories[0][-1] < histories[0][0] < 43
+    assert all(np.isfinite(histories[0]))
+    assert histories[0][-1] < 0.95 * histories[0][0], histories[0]  # learning
 
 
 def _wait_for(path, text, timeout):

@@ -169,7 +169,8 @@ def _train(time_machine, ctx, is_random_iter, spy=None, num_epochs=2, lr=1e2, **
 
 def test_consecutive_training_carries_the_state(time_machine, ctx, capsys):
     history, spy = _train(time_machine, ctx, is_random_iter=False)
-    assert len(history) == 2 and history[1] < history[0] < 43
+    assert len(history) == 2
+    assert history[1] < 0.95 * history[0], history  # learning, not drifting around 43
     assert spy.inits == 2, "consecutive sampling initialises the state once per epoch"
     per_epoch = len(spy.states_in) // 2
     for epoch in range(2):
@@ -194,7 +195,7 @@ def test_consecutive_training_carries_the_state(time_machine, ctx, capsys):
 
 def test_random_training_starts_every_batch_afresh(time_machine, ctx):
     history, spy = _train(time_machine, ctx, is_random_iter=True)
-    assert history[1] < history[0] < 43
+    assert history[1] < 0.95 * history[0], history
     assert spy.inits == len(spy.states_in) == 16, "8 batches per epoch, each from zeros"
     assert not any(s.asnumpy().any() for s in spy.states_in)
 
