@@ -17,11 +17,15 @@ import hashlib
 import numbers
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._util.checks import check_positive_int
 from ._util.files import write_atomically
 from ._util.hints import CharToIdx, IdxToChar, StrPath
 from ._util.text import TextDecodeError, encode, read_text_file
+
+if TYPE_CHECKING:  # for the annotations only
+    import numpy as np
 
 __all__ = [
     "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "cache_dir",
@@ -186,7 +190,8 @@ def load_data_time_machine(
     return corpus_indices, char_to_idx, idx_to_char, len(idx_to_char)
 
 
-def load_corpus(path, *, lower=False, num_chars=None, encoding="utf-8"):
+def load_corpus(path: StrPath, *, lower: bool = False, num_chars: int | None = None,
+                encoding: str = "utf-8") -> tuple[np.ndarray, CharToIdx, IdxToChar, int]:
     """Load any text file, encoded: the same 4-tuple as :func:`load_data_time_machine`.
 
     The text is kept as it is, case and line breaks included.

@@ -13,7 +13,7 @@ Each way of choosing is a ``choose`` function for :func:`generate_ids`.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -184,8 +184,12 @@ def _streaming(choose, idx_to_char, on_char):
     return choose_and_pass_on
 
 
-def generate(prefix, num_chars, model, ctx, idx_to_char, char_to_idx, temperature=None,
-             rng=None, *, top_k=None, top_p=None, on_char=None):
+def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
+             idx_to_char: Sequence[str], char_to_idx: Mapping[str, int],
+             temperature: float | None = None,
+             rng: np.random.Generator | int | None = None, *, top_k: int | None = None,
+             top_p: float | None = None,
+             on_char: Callable[[str], object] | None = None) -> str:
     """Return ``prefix`` followed by ``num_chars`` generated characters.
 
     Parameters

@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ._compat import import_mxnet
-from ._util.hints import Block, Contexts, Corpus
+from ._util.hints import Block, Context, Contexts, Corpus
 from .clipping import grad_clipping
 from .devices import context_list
 from .dist.parallel import DataParallel
@@ -140,7 +140,8 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
                       DataParallel([ctx], batch_size), is_random_iter)()
 
 
-def evaluate_perplexity(model, corpus_indices, ctx=None):
+def evaluate_perplexity(model: Block, corpus_indices: Corpus,
+                        ctx: Context | None = None) -> float:
     """Perplexity of ``model`` on a text read once, left to right, from a zero state.
 
     Parameters
