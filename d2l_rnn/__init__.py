@@ -10,8 +10,9 @@ chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
 and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
 Below this face: the chapter's own modules (:mod:`.data`, :mod:`.samplers`,
 :mod:`.model`, :mod:`.clipping`, :mod:`.optimizer`, :mod:`.loop`,
-:mod:`.training`, :mod:`.generation`, :mod:`.scratch`, :mod:`.devices`,
-:mod:`.seeding`, :mod:`.settings`), and one sub-package per other concern:
+:mod:`.training`, :mod:`.generation` (the loop and, in a module of its own,
+its fast step), :mod:`.scratch`, :mod:`.devices`, :mod:`.seeding`,
+:mod:`.settings`), and one sub-package per other concern:
 the ``d2l-rnn`` command line (:mod:`.cli`), checkpoints (:mod:`.checkpoint`)
 and several devices and machines (:mod:`.dist`).
 """

@@ -50,7 +50,22 @@ def test_train_epoch_syncs_once(is_random_iter, time_machine, ctx, syncs):
     assert len(syncs) == 1
 
 
-def test_predict_rnn_gluon_syncs_once_per_character(time_machine, ctx, syncs):
+@pytest.mark.parametrize("num_chars", [7, 70])
+def test_predict_rnn_gluon_syncs_once_per_generation_on_the_cpu(num_chars, time_machine, ctx,
+                                                                 syncs):
+    # The host step reads the weights once, then generates without MXNet.
+    _, char_to_idx, idx_to_char, vocab_size = time_machine
+    model = d2l.RNNModel(rnn.LSTM(16, num_layers=2), vocab_size)
+    model.initialize(ctx=ctx)
+    d2l.predict_rnn_gluon("time traveller", num_chars, model, vocab_size, ctx, idx_to_char,
+                          char_to_idx)
+    assert syncs == ["MXNDArraySyncCopyToCPU"]
+
+
+def test_the_gluon_step_syncs_once_per_character(time_machine, ctx, syncs, monkeypatch):
+    # The step GPUs use: one read of each character's scores.
+    from d2l_rnn.generation import host_step
+    monkeypatch.setattr(host_step, "supports", lambda model, ctx: False)
     _, char_to_idx, idx_to_char, vocab_size = time_machine
     model = d2l.RNNModel(rnn.RNN(16), vocab_size)
     model.initialize(ctx=ctx)

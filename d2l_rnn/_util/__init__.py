@@ -1,1 +1,1 @@
-"""Helpers the whole package shares: argument checks and crash-safe file writes."""
+"""Helpers the whole package shares: argument checks, crash-safe file writes, BLAS threads."""

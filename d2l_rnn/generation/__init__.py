@@ -17,26 +17,29 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ._compat import import_mxnet
-from ._util.checks import (
+from .._compat import import_mxnet
+from .._util.checks import (
     check_count,
     check_fraction,
     check_number,
     check_positive_int,
     check_prefix,
 )
-from ._util.hints import Block, Context
+from .._util.hints import Block, Context
+from . import host_step
+from .choosing import (
+    greedy_choose,
+    sampling_choose,
+    softmax_with_temperature,
+    streaming,
+    truncate,
+)
 
-__all__ = ["generate_ids", "greedy_generate", "model_feed", "predict_rnn_gluon",
+__all__ = ["generate_ids", "greedy_generate", "model_feed", "gluon_feed", "predict_rnn_gluon",
            "softmax_with_temperature", "truncate", "sampling_choose", "generate"]
 
 
-def _argmax(scores):
-    # The one host sync per character: the next input depends on it.
-    return int(scores.argmax(axis=1).asscalar())
-
-
-def generate_ids(ids, num_chars, feed, choose=_argmax):
+def generate_ids(ids, num_chars, feed, choose=greedy_choose):
     """Return ``ids`` followed by ``num_chars`` generated ids.
 
     Parameters
@@ -81,10 +84,10 @@ def greedy_generate(prefix, num_chars, feed, idx_to_char, char_to_idx):
     return "".join(idx_to_char[i] for i in generate_ids(ids, num_chars, feed))
 
 
-def model_feed(model, ctx):
-    """Return ``feed(ids) -> scores`` for :func:`generate_ids`, on a batch of one.
+def gluon_feed(model, ctx):
+    """Return ``feed(ids) -> scores`` calling ``model`` itself (the Gluon step), batch 1.
 
-    The model's state starts at zero and is carried from call to call.
+    Works on any device; the state starts at zero and is carried over calls.
     """
     nd = import_mxnet().nd
     state = model.begin_state(batch_size=1, ctx=ctx)
@@ -95,6 +98,19 @@ def model_feed(model, ctx):
         return scores
 
     return feed
+
+
+def model_feed(model, ctx):
+    """Return ``feed(ids) -> scores`` for :func:`generate_ids`, on a batch of one.
+
+    On a CPU, for every layer :class:`~d2l_rnn.RNNModel` accepts, the model
+    runs in NumPy on its own weights, read when generation starts (see
+    :mod:`.host_step`: the same scores, tens of times faster); elsewhere (a
+    GPU, other blocks) it is called as it is (:func:`gluon_feed`).
+    """
+    if host_step.supports(model, ctx):
+        return host_step.host_feed(model, ctx)
+    return gluon_feed(model, ctx)
 
 
 def predict_rnn_gluon(prefix: str, num_chars: int, model: Block, vocab_size: int,
@@ -124,64 +140,6 @@ def predict_rnn_gluon(prefix: str, num_chars: int, model: Block, vocab_size: int
     """
     return greedy_generate(prefix, num_chars, model_feed(model, ctx), idx_to_char,
                            char_to_idx)
-
-
-def softmax_with_temperature(logits, temperature):
-    """Return ``softmax(logits / temperature)`` in float64, for ``temperature > 0``.
-
-    Parameters
-    ----------
-    logits : array-like, shape ``(vocab_size,)``
-    temperature : float
-    """
-    scaled = np.asarray(logits, dtype=np.float64) / temperature
-    # Subtracting the maximum keeps exp() finite even for tiny temperatures.
-    weights = np.exp(scaled - scaled.max())
-    return weights / weights.sum()
-
-
-def truncate(probs, top_k=None, top_p=None):
-    """Keep the ``top_k`` likeliest ids, and of those the fewest reaching ``top_p``; renormalise.
-
-    Ties are broken towards the lower id, as the arg max does, so ``top_k=1``
-    keeps the greedy choice. None keeps everything.
-    """
-    probs = np.asarray(probs, dtype=np.float64)
-    order = np.argsort(-probs, kind="stable")
-    keep = len(probs) if top_k is None else min(top_k, len(probs))
-    if top_p is not None:
-        # The first place where the running total reaches top_p, counted in.
-        reached = np.searchsorted(np.cumsum(probs[order]), top_p * probs.sum(), side="left")
-        keep = min(keep, int(reached) + 1)
-    kept = np.zeros_like(probs)
-    kept[order[:keep]] = probs[order[:keep]]
-    return kept / kept.sum()
-
-
-def sampling_choose(temperature=1.0, top_k=None, top_p=None, rng=None):
-    """Return ``choose(scores) -> id`` for :func:`generate_ids` that draws the next id.
-
-    The draw is from ``softmax(scores / temperature)``, cut to ``top_k`` /
-    ``top_p`` by :func:`truncate`; ``rng`` is a ``numpy.random.Generator`` or
-    a seed (default unseeded).
-    """
-    rng = np.random.default_rng(rng)
-
-    def choose(scores):
-        probs = softmax_with_temperature(scores[0].asnumpy(), temperature)
-        if top_k is not None or top_p is not None:
-            probs = truncate(probs, top_k, top_p)
-        return int(rng.choice(len(probs), p=probs))
-
-    return choose
-
-
-def _streaming(choose, idx_to_char, on_char):
-    def choose_and_pass_on(scores):
-        i = choose(scores)
-        on_char(idx_to_char[i])
-        return i
-    return choose_and_pass_on
 
 
 def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
@@ -234,8 +192,9 @@ def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
         check_fraction("top_p", top_p, low_inclusive=False, high_inclusive=True)
     ids = check_prefix(prefix, char_to_idx)
     check_count("num_chars", num_chars)
-    choose = _argmax if temperature == 0 else sampling_choose(temperature, top_k, top_p, rng)
+    choose = (greedy_choose if temperature == 0
+              else sampling_choose(temperature, top_k, top_p, rng))
     if on_char is not None:
-        choose = _streaming(choose, idx_to_char, on_char)
+        choose = streaming(choose, idx_to_char, on_char)
     output = generate_ids(ids, num_chars, model_feed(model, ctx), choose)
     return "".join(idx_to_char[i] for i in output)
