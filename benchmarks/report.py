@@ -8,7 +8,7 @@ import platform
 
 from d2l_rnn._compat import import_mxnet
 
-__all__ = ["ROWS", "LABELS", "machine_summary", "format_table"]
+__all__ = ["ROWS", "LABELS", "TOLERANCE", "machine_summary", "format_table", "solo_check"]
 
 ROWS = ("scratch", "chapter", "shipped", "torch", "floor")
 LABELS = {
@@ -39,11 +39,16 @@ def machine_summary():
                "; " + threads if threads else ""))
 
 
+# How far a row's interleaved s/epoch may be from the same row's run alone.
+TOLERANCE = 0.10
+
+
+def mean(seconds):
+    return sum(seconds) / len(seconds)
+
+
 def format_table(results):
     """Return the Markdown table of ``{name: Result}`` (row 2 and the floor optional)."""
-    def mean(seconds):
-        return sum(seconds) / len(seconds)
-
     def ratio(value, base):
         return " (%.2fx)" % (value / base) if base else ""
 
@@ -67,3 +72,28 @@ def format_table(results):
     return "\n".join(lines)
 
 
+def solo_check(interleaved, alone, tolerance=TOLERANCE):
+    """Compare each row's s/epoch interleaved with the same row run alone.
+
+    Returns
+    -------
+    (str, list of str)
+        The Markdown table, and one warning line per row whose interleaved
+        figure is more than ``tolerance`` away from its figure alone.
+    """
+    lines = ["| row | s/epoch interleaved | s/epoch alone | interleaved / alone |",
+             "| --- | --- | --- | --- |"]
+    warnings = []
+    for name in ROWS:
+        if name not in interleaved or name not in alone:
+            continue
+        together, solo = mean(interleaved[name].seconds), mean(alone[name].seconds)
+        lines.append("| %s | %.4f | %.4f | %.2f |" % (LABELS[name], together, solo,
+                                                      together / solo))
+        if abs(together / solo - 1) > tolerance:
+            warnings.append(
+                "warning: %s: %.4f s/epoch interleaved is %+.0f%% off its %.4f s/epoch alone "
+                "(more than %.0f%%): the machine's load changed during the run, or the rows "
+                "slow each other down; this row's ratios above are not reliable"
+                % (LABELS[name], together, 100 * (together / solo - 1), solo, 100 * tolerance))
+    return "\n".join(lines), warnings

@@ -9,7 +9,10 @@ forward and backward passes).
 By default the rows take turns epoch by epoch (:mod:`benchmarks.turns`), so
 that on a shared machine every row meets the same load; ``--sequential``
 runs them one after the other instead. Either way each row's chapter lines
-are printed as one block.
+are printed as one block. After an interleaved run each row runs again
+alone (``--solo-epochs``), and a second table compares the two figures,
+with a warning for any row more than 10 % apart: turns are only fair if a
+row runs as fast in turn as on its own.
 
 Rows: ``scratch`` (chapter 6.5's model, :func:`d2l_rnn.train_and_predict_rnn`),
 ``chapter`` (6.6 as printed, :mod:`benchmarks.chapter_baseline`),
@@ -19,7 +22,9 @@ model in PyTorch, :mod:`benchmarks.torch_rnn`) and ``floor``
 """
 
 import argparse
+import contextlib
 import importlib.util
+import io
 import os
 import sys
 import threading
@@ -35,12 +40,12 @@ from . import chapter_baseline, floor
 from .chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
 from .common import CHAPTER, epoch_timer
 from .floor import model_floor
-from .report import LABELS, ROWS, format_table, machine_summary
+from .report import LABELS, ROWS, format_table, machine_summary, solo_check
 from .torch_process import run_process
 from .turns import ThreadOutput, Turns
 
 __all__ = ["ROWS", "LABELS", "CHAPTER", "Result", "epoch_timer", "run_row", "run_rows",
-           "machine_summary", "format_table", "main"]
+           "machine_summary", "format_table", "run_alone", "main"]
 
 # seconds: per epoch, training only; total: the whole call, including
 # initialisation and the predictions printed every pred_period epochs.
@@ -182,6 +187,24 @@ def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torc
     return results
 
 
+def run_alone(rows, num_epochs, seed=0, torch_threads=0):
+    """Run each row alone, one after the other, its chapter lines not shown; return results."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_rows(rows, num_epochs, seed, log=lambda line: None, interleave=False,
+                        torch_threads=torch_threads)
+
+
+def _print_solo_check(results, rows, args):
+    epochs = args.epochs if args.solo_epochs is None else args.solo_epochs
+    print("\n## Each row alone, %d epochs, one after the other (its lines not shown)\n" % epochs)
+    alone = run_alone(rows, epochs, args.seed, args.torch_threads)
+    table, warnings = solo_check(results, alone)
+    print(table)
+    print("after: load average %.2f %.2f %.2f" % os.getloadavg())
+    for line in warnings:
+        print(line)
+
+
 def main(argv=None):
     """Parse the command line, run the rows, print the table; return 0."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
@@ -195,6 +218,9 @@ def main(argv=None):
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="PyTorch's thread count for the torch row (default: PyTorch's "
                              "own choice, the core count)")
+    parser.add_argument("--solo-epochs", type=int, default=None,
+                        help="after the interleaved table, run each row alone for this many "
+                             "epochs and compare (default: --epochs; 0: skip)")
     parser.add_argument("--sequential", action="store_true",
                         help="run the rows one after the other instead of epoch by epoch "
                              "in turn")
@@ -212,6 +238,8 @@ def main(argv=None):
         parser.error("--rows: unknown %s; choose from %s" % (unknown, ",".join(ROWS)))
     if args.epochs < 1:
         parser.error("--epochs must be a positive integer, got %d" % args.epochs)
+    if args.solo_epochs is not None and args.solo_epochs < 0:
+        parser.error("--solo-epochs must be >= 0 (0: no solo runs), got %d" % args.solo_epochs)
     if args.torch_threads < 0:
         parser.error("--torch-threads must be >= 0 (0: PyTorch's default), got %d"
                      % args.torch_threads)
@@ -225,6 +253,8 @@ def main(argv=None):
                               else "interleaved epoch by epoch"))
     print("after: load average %.2f %.2f %.2f\n" % os.getloadavg())
     print(format_table(results))
+    if not args.sequential and args.solo_epochs != 0:
+        _print_solo_check(results, rows, args)
     return 0
 
 

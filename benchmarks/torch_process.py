@@ -4,7 +4,8 @@ PyTorch and MXNet share one OpenMP runtime when they share a process, and
 MXNet's import sets the importing thread's OpenMP thread count to 1: in the
 benchmark's main thread PyTorch would train on one thread, in any other on
 two. Here PyTorch is imported first and keeps its default thread count,
-unless THREADS (> 0) sets another.
+unless THREADS (> 0) sets another. The process runs with the benchmark's
+thread settings (:data:`benchmarks.THREAD_SETTINGS`).
 
 The parent (:func:`run_process`, called by :func:`benchmarks.speed.run_row`)
 drives the epochs over the pipes: before each epoch this process writes
@@ -21,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["run_process", "main"]
+__all__ = ["child_environment", "run_process", "main"]
 
 
 def _say(message):
@@ -39,6 +40,15 @@ def _train(data, num_epochs):
                        c["batch_size"], c["pred_period"], c["pred_len"], c["prefixes"])
 
 
+def child_environment():
+    """Return ``(root, env)`` for a worker process: the checkout and the thread settings."""
+    from . import thread_environment
+    root = str(Path(__file__).resolve().parent.parent)
+    env = thread_environment()
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
+    return root, env
+
+
 def run_process(num_epochs, seed, before=None, threads=0):
     """Run the PyTorch row in a process of its own; return ``(perplexity, seconds, total)``.
 
@@ -46,9 +56,7 @@ def run_process(num_epochs, seed, before=None, threads=0):
     runs here before the process may start each epoch. ``threads`` > 0 sets
     PyTorch's thread count (default: PyTorch's own choice).
     """
-    root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    root, env = child_environment()
     command = [sys.executable, "-m", "benchmarks.torch_process", str(num_epochs), str(seed),
                str(threads)]
     result, start, waited = None, None, 0.0

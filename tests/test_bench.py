@@ -149,3 +149,74 @@ def test_without_pytorch_the_torch_row_is_left_out_or_refused(monkeypatch, capsy
     out = capsys.readouterr().out
     assert "torch row is left out" in out and speed.LABELS["torch"] not in out
     assert speed.LABELS["floor"] in out
+
+
+def test_each_row_is_compared_with_itself_alone(capsys):
+    assert speed.main(["--epochs", "2", "--rows", "shipped,floor"]) == 0
+    out = capsys.readouterr().out
+    solo = out[out.index("## Each row alone, 2 epochs"):]
+    rows = _table_rows(solo)
+    assert set(rows) == {speed.LABELS["shipped"], speed.LABELS["floor"], "row"}
+    for name in ("shipped", "floor"):
+        together, alone, ratio = (float(x) for x in rows[speed.LABELS[name]])
+        assert together > 0 and alone > 0 and ratio == pytest.approx(together / alone, abs=0.01)
+    assert speed.main(["--epochs", "1", "--rows", "floor", "--solo-epochs", "0"]) == 0
+    assert "alone" not in capsys.readouterr().out
+
+
+def test_solo_check_warns_beyond_ten_percent():
+    from benchmarks.report import solo_check
+    Result = speed.Result
+    interleaved = {"shipped": Result([0.10, 0.12], 1, [2.0]), "floor": Result([0.10], 1, None)}
+    alone = {"shipped": Result([0.10], 1, [2.0]), "floor": Result([0.088], 1, None)}
+    table, warnings = solo_check(interleaved, alone)
+    assert "| %s | 0.1100 | 0.1000 | 1.10 |" % speed.LABELS["shipped"] in table
+    assert len(warnings) == 1 and speed.LABELS["floor"] in warnings[0]
+    assert "+14% off its 0.0880 s/epoch alone" in warnings[0]
+
+
+def test_worker_processes_get_the_thread_settings(monkeypatch):
+    import benchmarks
+    from benchmarks.torch_process import child_environment
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert child_environment()[1]["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")   # the user's own choice wins
+    assert benchmarks.thread_environment()["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_generation_table_from_known_rates():
+    from benchmarks import generation
+    rates = {("before", "rnn"): [100, 300, 200], ("after", "rnn"): [10000] * 3,
+             ("torch", "rnn"): [2000] * 3, ("torch1", "rnn"): [4000] * 3}
+    rows = _table_rows(generation.format_table(rates, torch_threads=2))
+    assert rows["RNN(256)"] == ["200", "10000", "50.0x", "2000", "4000", "2.50x",
+                                "10.00 s -> 0.200 s"]
+    assert set(rows) == {"model", "RNN(256)"}
+    rows = _table_rows(generation.format_table({k: v for k, v in rates.items()
+                                                if "torch" not in k[0]}))
+    assert rows["RNN(256)"][3:6] == ["n/a", "n/a", "n/a"]
+
+
+def test_generation_benchmark_measures_every_way(capsys):
+    import importlib.util
+
+    from benchmarks import generation
+    has_torch = importlib.util.find_spec("torch") is not None
+    rates, threads = generation.run(cells=("rnn", "lstm"), rounds=2, seconds=0.02,
+                                    num_hiddens=16, torch=has_torch)
+    ways = generation.WAYS if has_torch else ("before", "after")
+    assert set(rates) == {(way, cell) for way in ways for cell in ("rnn", "lstm")}
+    assert all(len(v) == 2 and min(v) > 0 for v in rates.values())
+    assert (threads is not None) == has_torch
+    assert generation.main(["--rounds", "1", "--seconds", "0.02", "--cells", "gru"]) == 0
+    out = capsys.readouterr().out
+    assert "| GRU(256) |" in out and "load average" in out
+
+
+@pytest.mark.parametrize("argv", [["--cells", "rnn,bogus"], ["--rounds", "0"],
+                                  ["--seconds", "0"]])
+def test_generation_bad_command_line(argv, capsys):
+    from benchmarks import generation
+    with pytest.raises(SystemExit) as info:
+        generation.main(argv)
+    assert info.value.code == 2

@@ -165,6 +165,24 @@ class _HostModel:
 
     def __call__(self, ids):
         """Advance the state over ``ids``; return the ``(len(ids), vocab_size)`` scores."""
+        x = self._step(ids[0]) if len(ids) == 1 else self._chunk(ids)
+        return (x @ self.Wd.T + self.bd).view(HostScores)
+
+    def _step(self, i):
+        # One character: both directions read just it, so no order and no buffers.
+        x, k = i, 0
+        for group in self.layers:
+            outputs = []
+            for direction in group:
+                g = direction.table[x] if direction.table is not None else (
+                    direction.Wx @ x + direction.bias)
+                self.h[k], self.c[k] = direction.cell(g, self.h[k], self.c[k])
+                outputs.append(self.h[k])
+                k += 1
+            x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return x[None]
+
+    def _chunk(self, ids):
         x, k = ids, 0
         for group in self.layers:
             outputs = []
@@ -179,7 +197,7 @@ class _HostModel:
                 outputs.append(Y)
                 k += 1
             x = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=1)
-        return (x @ self.Wd.T + self.bd).view(HostScores)
+        return x
 
 
 def host_feed(model, ctx):
