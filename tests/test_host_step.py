@@ -101,6 +101,18 @@ def test_which_step_runs_where(ctx):
     half = _model(ctx, "rnn")
     half.cast("float16")
     assert not host_step.supports(half, ctx)
+    with mx.autograd.train_mode():                         # dropout would apply
+        assert not host_step.supports(model, ctx)
+
+
+def test_dropout_is_not_applied_when_generating(ctx):
+    model = build_model("gru", 16, 2, 11, dropout=0.5)
+    model.initialize(ctx=ctx, init=init.Normal(0.5))
+    assert model.drop is not None and model.rnn._dropout == 0.5
+    assert host_step.supports(model, ctx)
+    expected = gluon_feed(model, ctx)([1, 2, 3]).asnumpy()
+    got = host_step.host_feed(model, ctx)([1, 2, 3])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
 
 
 def test_bidirectional_generation_is_the_gluon_steps(ctx, time_machine):

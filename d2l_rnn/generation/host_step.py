@@ -58,15 +58,18 @@ def supports(model, ctx):
 
     True for an :class:`~d2l_rnn.RNNModel` (not a subclass with its own
     forward pass) around a plain Gluon RNN, GRU or LSTM layer in float32
-    (any number of layers, either direction), on a CPU context. False for a
-    GPU context, an LSTM with a projection or state clipping, other dtypes
-    or other blocks: those keep the Gluon step.
+    (any number of layers, either direction, with or without dropout, which
+    generation does not apply), on a CPU context. False for a GPU context,
+    in autograd's training mode (where dropout applies), for an LSTM with a
+    projection or state clipping, other dtypes or other blocks: those keep
+    the Gluon step.
     """
     mx = import_mxnet()
     from ..model import RNNModel
     rnn, nn = mx.gluon.rnn, mx.gluon.nn
     layer, dense = getattr(model, "rnn", None), getattr(model, "dense", None)
-    if not (ctx.device_type == "cpu" and isinstance(model, RNNModel)
+    if not (ctx.device_type == "cpu" and not mx.autograd.is_training()   # no dropout
+            and isinstance(model, RNNModel)
             and type(model).hybrid_forward is RNNModel.hybrid_forward
             and type(layer) in (rnn.RNN, rnn.GRU, rnn.LSTM) and layer._mode in _GATES
             and layer._projection_size is None and layer._lstm_state_clip_min is None
