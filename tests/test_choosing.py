@@ -6,7 +6,7 @@ from mxnet import init
 
 import d2l_rnn
 from d2l_rnn import generation
-from d2l_rnn.generation import softmax_with_temperature, truncate
+from d2l_rnn.generation import choosing, softmax_with_temperature, truncate
 from d2l_rnn.model import build_model
 
 VOCAB = list("abcdef")
@@ -46,8 +46,8 @@ class _RecordingGenerator(np.random.Generator):
                                          ({"top_p": 0.6}, lambda p: _nucleus(p, 0.6))])
 def test_every_draw_is_from_the_cut_distribution(kwargs, kept, model, ctx, monkeypatch):
     full = []
-    original = generation.softmax_with_temperature
-    monkeypatch.setattr(generation, "softmax_with_temperature",
+    original = choosing.softmax_with_temperature
+    monkeypatch.setattr(choosing, "softmax_with_temperature",
                         lambda logits, t: full.append(original(logits, t)) or full[-1])
     rng = _RecordingGenerator(0)
     d2l_rnn.generate("ab", 20, model, ctx, VOCAB, C2I, rng=rng, **kwargs)
