@@ -18,13 +18,18 @@ from ._compat import import_mxnet
 from ._util.checks import check_fraction, check_positive_int
 from ._util.hints import Block, NDArray
 
-__all__ = ["RNNModel", "CELLS", "build_model", "describe_model", "model_from_description"]
+__all__ = ["RNNModel", "CELLS", "ACTIVATIONS", "MAX_LAYERS", "build_model", "describe_model",
+           "model_from_description"]
 
 _gluon = import_mxnet().gluon
 # MXNet has no type information: to the type checker the base class is Any.
 _HybridBlock: Any = _gluon.nn.HybridBlock
 
 CELLS = ("rnn", "gru", "lstm")
+ACTIVATIONS = ("relu", "tanh")
+# Gluon names a layer's parameters l0_..., r0_... and reads the index back
+# with a one-digit pattern: a model of 11 layers trains but cannot be saved.
+MAX_LAYERS = 10
 
 # Gluon's internal mode names; "rnn" alone is ambiguous about the activation.
 _MODES = {"rnn_relu": ("rnn", "relu"), "rnn_tanh": ("rnn", "tanh"),
@@ -113,10 +118,15 @@ def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
     """
     rnn = import_mxnet().gluon.rnn
     check_positive_int("num_hiddens", num_hiddens)
-    check_positive_int("num_layers", num_layers)
+    if check_positive_int("num_layers", num_layers) > MAX_LAYERS:
+        raise ValueError("num_layers must be at most %d (Gluon cannot save or load the "
+                         "parameters of more stacked layers), got %d" % (MAX_LAYERS, num_layers))
+    if not isinstance(bidirectional, bool):
+        raise ValueError("bidirectional must be True or False, got %r" % (bidirectional,))
+    check_fraction("dropout", dropout)
     common = dict(num_layers=num_layers, bidirectional=bidirectional, dropout=dropout)
     if cell == "rnn":
-        if activation not in ("relu", "tanh"):
+        if activation not in ACTIVATIONS:
             raise ValueError("activation must be 'relu' or 'tanh', got %r" % (activation,))
         layer = rnn.RNN(num_hiddens, activation=activation, **common)
     elif cell == "gru":
@@ -152,10 +162,20 @@ def describe_model(model):
 
 
 def model_from_description(description):
-    """Return an uninitialised ``RNNModel`` built from :func:`describe_model`'s dict."""
+    """Return an uninitialised ``RNNModel`` built from :func:`describe_model`'s dict.
+
+    Raises
+    ------
+    ValueError
+        If a value is missing or of the wrong kind (the key is named).
+    """
     d = description
-    return build_model(d["cell"], d["num_hiddens"], d["num_layers"], d["vocab_size"],
-                       activation=d.get("activation") or "relu",
-                       bidirectional=bool(d.get("bidirectional", False)),
-                       dropout=float(d.get("dropout", 0.0)),
-                       output_dropout=float(d.get("output_dropout", 0.0)))
+    try:
+        return build_model(d["cell"], d["num_hiddens"], d["num_layers"], d["vocab_size"],
+                           activation=d.get("activation") or "relu",
+                           bidirectional=d.get("bidirectional", False),
+                           dropout=d.get("dropout", 0.0),
+                           output_dropout=d.get("output_dropout", 0.0))
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError("a model description needs cell, num_hiddens, num_layers and "
+                         "vocab_size (%s: %s)" % (type(err).__name__, err)) from None

@@ -11,24 +11,24 @@ differ (:meth:`TrainSettings.create`).
 import dataclasses
 from typing import Optional
 
-from ._util.checks import (
-    check_count,
-    check_fraction,
-    check_number,
-    check_positive_int,
-    check_prefix,
+from ._util.checks import check_prefix
+from ._util.setting_checks import (
+    MAX_GENERATED,
+    MAX_SEED,
+    SAMPLERS,
+    check_setting,
+    memory_bytes,
+    training_bytes,
 )
 from .data import load_corpus, load_data_time_machine
-from .model import CELLS
 from .samplers import min_corpus_length
 
-__all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "load_text"]
+__all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "MAX_SEED", "MAX_GENERATED",
+           "check_setting", "training_bytes", "load_text"]
 
 # With a text of one's own: all of it, 5% of it held out (the end), and samples that
 # start the way the text does (an empty prefixes: see Text.opening).
 OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": ()}
-
-SAMPLERS = ("consecutive", "random")
 
 # The settings train_and_predict_rnn_gluon takes, in its argument order.
 _CHAPTER_ARGS = ("num_epochs", "num_steps", "lr", "clipping_theta", "batch_size",
@@ -88,24 +88,21 @@ class TrainSettings:
         """Whether text is held out for validation."""
         return bool(self.val_chars or self.val_frac)
 
-    def check(self):
-        """Raise ValueError naming the first setting that cannot work; return self."""
-        self._check_own_text()
-        if self.cell not in CELLS:
-            raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), self.cell))
-        if self.sampler not in SAMPLERS:
-            raise ValueError("sampler must be one of %s, got %r"
-                             % (", ".join(SAMPLERS), self.sampler))
-        for name in ("num_hiddens", "num_layers", "num_epochs", "num_steps", "batch_size",
-                     "pred_period", "pred_len"):
-            check_positive_int(name, getattr(self, name))
-        if self.num_chars is not None or self.data is None:
-            check_positive_int("num_chars", self.num_chars)
-        for name in ("lr", "clipping_theta"):
-            check_number(name, getattr(self, name))
-        check_count("seed", self.seed)
-        if check_count("val_chars", self.val_chars) == 1:  # one character predicts nothing
-            raise ValueError("val_chars must be 0 (no validation) or at least 2, got 1")
+    def check(self, vocab_size=64):
+        """Raise ValueError naming the first setting that cannot work; return self.
+
+        ``vocab_size`` bounds the memory estimate (the book has fewer characters).
+        """
+        for field in dataclasses.fields(self):
+            check_setting(field.name, getattr(self, field.name))
+        if self.data is None and self.num_chars is None:
+            raise ValueError("num_chars must be a positive integer, got None")
+        if self.val_frac and self.val_chars:
+            raise ValueError("val_chars=%d and val_frac=%g both hold text out; give one"
+                             % (self.val_chars, self.val_frac))
+        if (self.patience is not None or self.lr_decay != 1) and not self.validates:
+            raise ValueError("patience and lr_decay follow the validation perplexity; hold "
+                             "text out with val_frac or val_chars")
         needed = min_corpus_length(self.batch_size, self.num_steps, self.sampler)
         if self.num_chars is not None and self.num_chars < needed:
             raise ValueError(
@@ -114,22 +111,14 @@ class TrainSettings:
                                                    self.num_steps, self.sampler, needed))
         if not self.prefixes and self.data is None:
             raise ValueError("prefixes must name at least one prefix")
+        needed, memory = training_bytes(self.cell, self.num_hiddens, self.num_layers, vocab_size,
+                                        self.batch_size, self.num_steps), memory_bytes()
+        if memory is not None and needed > memory:
+            raise ValueError(
+                "num_hiddens=%d with num_layers=%d needs about %.3g GB to train, more than "
+                "this machine's %.3g GB of memory; choose smaller sizes"
+                % (self.num_hiddens, self.num_layers, needed / 1e9, memory / 1e9))
         return self
-
-    def _check_own_text(self):
-        if self.data is not None and not isinstance(self.data, str):
-            raise ValueError("data must be the path of a text file, got %r" % (self.data,))
-        check_fraction("val_frac", self.val_frac)
-        check_fraction("dropout", self.dropout)
-        if self.val_frac and self.val_chars:
-            raise ValueError("val_chars=%d and val_frac=%g both hold text out; give one"
-                             % (self.val_chars, self.val_frac))
-        if self.patience is not None:
-            check_positive_int("patience", self.patience)
-        check_number("lr_decay", self.lr_decay, 1.0, inclusive=True)
-        if (self.patience is not None or self.lr_decay != 1) and not self.validates:
-            raise ValueError("patience and lr_decay follow the validation perplexity; hold "
-                             "text out with val_frac or val_chars")
 
     def chapter_args(self):
         """The keyword arguments of ``train_and_predict_rnn_gluon`` these settings give."""
@@ -145,11 +134,12 @@ class TrainSettings:
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict`; unknown keys are ignored, missing ones defaulted."""
+        """Inverse of :meth:`to_dict`; unknown keys are ignored, missing ones defaulted.
+
+        Raises ValueError for a value that no setting can take (see :func:`check_setting`).
+        """
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in d.items() if k in known}
-        if "prefixes" in values:
-            values["prefixes"] = tuple(values["prefixes"])
+        values = {k: check_setting(k, v) for k, v in d.items() if k in known}
         return cls(**values)
 
 

@@ -22,22 +22,26 @@ class BadValue(ValueError):
         self.expected = expected
 
 
-def check_int(name, value, low=1):
-    """Return ``value`` as an int if it is an integer >= ``low`` (bools are not)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        expected = "a positive integer" if low == 1 else "an integer >= %d" % low
+def check_int(name, value, low=1, high=None):
+    """Return ``value`` as an int if it is an integer in ``[low, high]`` (bools are not)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
+            or (high is not None and value > high)):
+        if high is not None:
+            expected = "an integer from %d to %d" % (low, high)
+        else:
+            expected = "a positive integer" if low == 1 else "an integer >= %d" % low
         raise BadValue(name, expected, value)
     return int(value)
 
 
-def check_positive_int(name, value):
-    """Return ``value`` if it is an integer >= 1."""
-    return check_int(name, value, 1)
+def check_positive_int(name, value, high=None):
+    """Return ``value`` if it is an integer >= 1 (and <= ``high``)."""
+    return check_int(name, value, 1, high)
 
 
-def check_count(name, value):
-    """Return ``value`` if it is an integer >= 0."""
-    return check_int(name, value, 0)
+def check_count(name, value, high=None):
+    """Return ``value`` if it is an integer >= 0 (and <= ``high``)."""
+    return check_int(name, value, 0, high)
 
 
 def check_number(name, value, low=0.0, inclusive=False):

@@ -1,14 +1,20 @@
 """Checkpoints: a model with its vocabulary, settings and training state, crash-safe.
 
 :func:`save_checkpoint` writes a new snapshot into a folder (:mod:`.save`),
-:func:`load_checkpoint` reads the newest one back, checked file by file
-(:mod:`.load`); :mod:`.layout` names the files and validates what is read.
+holding the folder's lock (:mod:`.lock`); :func:`load_checkpoint` reads the
+newest one back, checked file by file (:mod:`.load`); :mod:`.layout` names
+the files, :mod:`.arrays`, :mod:`.fields` and :mod:`.trainer_state` check
+what is read; :mod:`.owner` decides who may write into a folder. No file of
+a checkpoint is a pickle.
 """
 
-from .layout import BEST, CheckpointError, checkpoint_root, find_best, find_snapshot
+from .errors import CheckpointError, FolderBusyError, OtherRunError
+from .layout import BEST, checkpoint_root, find_best, find_snapshot
 from .load import Checkpoint, load_checkpoint
-from .save import OtherRunError, check_save_dir, save_checkpoint
+from .lock import lock_folder
+from .owner import check_save_dir
+from .save import save_checkpoint
 
-__all__ = ["Checkpoint", "CheckpointError", "OtherRunError", "save_checkpoint",
-           "load_checkpoint", "check_save_dir", "find_snapshot", "find_best", "checkpoint_root",
-           "BEST"]
+__all__ = ["Checkpoint", "CheckpointError", "OtherRunError", "FolderBusyError",
+           "save_checkpoint", "load_checkpoint", "check_save_dir", "lock_folder",
+           "find_snapshot", "find_best", "checkpoint_root", "BEST"]

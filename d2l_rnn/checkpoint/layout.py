@@ -4,90 +4,98 @@ A folder given to ``save_checkpoint`` holds numbered snapshot folders, each
 a complete checkpoint with a manifest written last::
 
     DIR/snapshot-000003/
-        model.params    the parameters (Block.save_parameters)
+        model.params    the parameters (MXNet's array file, nd.save)
         vocab.json      the characters in id order (idx_to_char)
         hparams.json    {"model": the architecture, "settings": training settings}
         state.json      epoch, per-epoch perplexities, Python's and NumPy's RNG state
-        trainer.states  the optimizer state (Trainer.save_states), if a trainer is given
-        manifest.json   the format, the run it belongs to, every other file's SHA-256
+        trainer.json    the optimizer's name, learning rate and update counts, if a
+                        trainer is given
+        trainer.params  the optimizer's state arrays (nd.save), if it has any
+        manifest.json   the format, the writer, the run, every other file's SHA-256
+    DIR/.d2l_rnn-lock   the lock a saving process holds (see :mod:`.lock`)
     DIR/best/snapshot-000001/   the snapshot with the lowest validation
                                 perplexity so far, saved the same way
 
-Everything read from disk is checked before use: the manifest's SHA-256 of
-each file, then each JSON document's shape. The first problem found raises
-:class:`CheckpointError` naming the file, instead of a KeyError or an MXNet
-error from deep inside the loading code.
+No file is a pickle: nothing read from a checkpoint can run code. Everything
+read is checked before use: the manifest, each file's SHA-256, each array
+file's structure (:mod:`.arrays`) and each JSON field (:mod:`.fields`). The
+first problem raises :class:`CheckpointError` naming the file.
 """
 
 import hashlib
 import json
-import numbers
-import random
 import re
 from pathlib import Path
 
-import numpy as np
+from .errors import CheckpointError, corrupt, need
+from .fields import check_hparams, check_state, check_vocab
 
-from ..model import CELLS
+__all__ = ["CheckpointError", "FORMAT", "WRITER", "PARAMS", "VOCAB", "HPARAMS", "STATE",
+           "TRAINER", "TRAINER_ARRAYS", "MANIFEST", "LOCK", "REQUIRED", "BEST", "snapshots",
+           "find_snapshot", "find_best", "checkpoint_root", "read_snapshot", "run_of_snapshot",
+           "is_own_snapshot", "parse_json"]
 
-__all__ = ["CheckpointError", "FORMAT", "PARAMS", "VOCAB", "HPARAMS", "STATE", "TRAINER",
-           "MANIFEST", "REQUIRED", "BEST", "snapshots", "find_snapshot", "find_best",
-           "checkpoint_root", "read_snapshot", "run_of_snapshot"]
-
-# 2: settings in the book's names (num_epochs, clipping_theta), and the run id.
-FORMAT = 2
+# 3: no pickle (the optimizer state as JSON and nd.save arrays), a writer marker.
+FORMAT, WRITER = 3, "d2l_rnn"
 PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
-TRAINER, MANIFEST = "trainer.states", "manifest.json"
+TRAINER, TRAINER_ARRAYS, MANIFEST = "trainer.json", "trainer.params", "manifest.json"
+LOCK = ".d2l_rnn-lock"
 REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
 BEST = "best"  # the folder, inside a checkpoint folder, of the best snapshot
+_KNOWN = {FORMAT: REQUIRED + (TRAINER, TRAINER_ARRAYS),
+          2: REQUIRED + ("trainer.states",), 1: REQUIRED + ("trainer.states",)}
 _SNAPSHOT = re.compile(r"snapshot-(\d{6,})\Z")
+_HEX = re.compile(r"[0-9a-f]+\Z")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint is missing, incomplete or corrupt; the message names the file."""
-
-
-def _corrupt(path, why):
-    return CheckpointError("checkpoint file %s is corrupt: %s" % (path, why))
-
-
-def _json(path, data):
+def parse_json(path, data):
+    """The JSON document in ``data`` (bytes read from ``path``)."""
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _corrupt(path, "not valid JSON (%s)" % err) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise corrupt(path, "not valid JSON (%s)" % err) from None
 
 
-def _need(ok, path, why):
-    if not ok:
-        raise _corrupt(path, why)
+def _read(path, snapshot):
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError("checkpoint %s is incomplete: %s is missing"
+                              % (snapshot, path.name)) from None
+    except OSError as err:
+        raise CheckpointError("cannot read checkpoint file %s: %s"
+                              % (path, err.strerror or err)) from None
 
 
-def _is_count(value, low):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _numbers(value):
-    return isinstance(value, list) and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+def _is_digest(value, length):
+    return isinstance(value, str) and len(value) == length and bool(_HEX.match(value))
 
 
 def _read_manifest(snapshot):
-    manifest_path = snapshot / MANIFEST
-    if not manifest_path.is_file():
-        raise CheckpointError("checkpoint %s is incomplete: %s is missing"
-                              % (snapshot, MANIFEST))
-    manifest = _json(manifest_path, manifest_path.read_bytes())
-    _need(isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
-          and _is_count(manifest.get("format"), 1), manifest_path,
-          "expected {'format': int, 'run': str, 'files': {name: sha256}}")
-    _need(manifest["format"] <= FORMAT, manifest_path,
-          "format %s is newer than this d2l_rnn reads (%d); upgrade d2l_rnn"
-          % (manifest["format"], FORMAT))
-    _need(manifest["format"] == FORMAT, manifest_path,
-          "format %s was written by an older d2l_rnn, which this one does not read; "
-          "train the model again" % manifest["format"])
-    _need(isinstance(manifest.get("run"), str), manifest_path, "it names no run")
+    path = snapshot / MANIFEST
+    manifest = parse_json(path, _read(path, snapshot))
+    need(isinstance(manifest, dict) and isinstance(manifest.get("format"), int)
+         and not isinstance(manifest["format"], bool), path,
+         "expected {'format': %d, 'writer': %r, 'run': ..., 'files': {...}}" % (FORMAT, WRITER))
+    version = manifest["format"]
+    need(version <= FORMAT, path, "format %s is newer than this d2l_rnn reads (%d); upgrade "
+         "d2l_rnn" % (version, FORMAT))
+    # Refused before anything else is read: formats 1 and 2 stored a pickle.
+    need(version == FORMAT, path, "format %s was written by an older d2l_rnn and holds a "
+         "pickle, which this one never loads; train the model again" % version)
+    need(set(manifest) == {"format", "writer", "run", "files"} and manifest["writer"] == WRITER,
+         path, "it was not written by d2l_rnn (expected format, writer, run and files)")
+    need(_is_digest(manifest["run"], 32), path, "run must be 32 hexadecimal digits")
+    files = manifest["files"]
+    need(isinstance(files, dict), path, "files must map file names to SHA-256 digests")
+    for name in files:  # only known names: a manifest must not lead out of the folder
+        need(name in _KNOWN[FORMAT], path, "unknown file %r" % name)
+    need(all(_is_digest(d, 64) for d in files.values()), path,
+         "files must map file names to SHA-256 digests")
+    for name in REQUIRED:
+        need(name in files, path, "it does not list %s" % name)
+    need((TRAINER_ARRAYS not in files) or TRAINER in files, path,
+         "it lists %s without %s" % (TRAINER_ARRAYS, TRAINER))
     return manifest
 
 
@@ -95,68 +103,47 @@ def run_of_snapshot(snapshot):
     """Return the run id in the manifest of ``snapshot``, or None if it cannot be read."""
     try:
         return _read_manifest(snapshot)["run"]
-    except (CheckpointError, OSError):
+    except CheckpointError:
         return None
 
 
 def _read_files(snapshot):
-    manifest_path = snapshot / MANIFEST
     manifest = _read_manifest(snapshot)
-    listed = manifest["files"]
-    for name in REQUIRED:
-        _need(name in listed, manifest_path, "it does not list %s" % name)
     contents = {MANIFEST: manifest}
-    for name, digest in listed.items():
-        # Only known names: a manifest must not lead the reader out of the folder.
-        _need(name in REQUIRED + (TRAINER,), manifest_path, "unknown file %r" % name)
+    for name, digest in manifest["files"].items():
         path = snapshot / name
-        if not path.is_file():
-            raise CheckpointError("checkpoint %s is incomplete: %s is missing" % (snapshot, name))
-        data = path.read_bytes()
-        _need(hashlib.sha256(data).hexdigest() == digest, path,
-              "its SHA-256 does not match %s" % MANIFEST)
+        data = _read(path, snapshot)
+        need(hashlib.sha256(data).hexdigest() == digest, path,
+             "its SHA-256 does not match %s" % MANIFEST)
         contents[name] = data
     return contents
 
 
-def _check_vocab(path, vocab):
-    _need(isinstance(vocab, list) and vocab
-          and all(isinstance(c, str) and len(c) == 1 for c in vocab)
-          and len(set(vocab)) == len(vocab), path,
-          "expected a non-empty list of distinct single characters")
+def is_own_snapshot(snapshot):
+    """True if ``snapshot`` is a complete snapshot written by this library.
 
-
-def _check_hparams(path, hparams, vocab_size):
-    model = hparams.get("model") if isinstance(hparams, dict) else None
-    _need(isinstance(model, dict) and isinstance(hparams.get("settings"), dict), path,
-          "expected {'model': {...}, 'settings': {...}}")
-    _need(model.get("cell") in CELLS, path, "model.cell must be one of %s" % (CELLS,))
-    for key in ("num_hiddens", "num_layers", "vocab_size"):
-        _need(_is_count(model.get(key), 1), path, "model.%s must be a positive integer" % key)
-    _need(model["vocab_size"] == vocab_size, path,
-          "model.vocab_size is %d but %s has %d characters"
-          % (model["vocab_size"], VOCAB, vocab_size))
-
-
-def _check_state(path, state):
-    _need(isinstance(state, dict) and _is_count(state.get("epoch"), 0)
-          and _numbers(state.get("history")) and _numbers(state.get("val_history")), path,
-          "expected an integer epoch >= 0 and lists of perplexities")
-    try:  # the generators themselves are the best judges of a state's shape
-        version, internal, gauss = state["python_random"]
-        state["python_random"] = (version, tuple(internal), gauss)
-        random.Random().setstate(state["python_random"])
-        name, keys, pos, has_gauss, cached = state["numpy_random"]
-        state["numpy_random"] = (name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached)
-        np.random.RandomState().set_state(state["numpy_random"])
-    except (KeyError, TypeError, ValueError, OverflowError):
-        raise _corrupt(path, "python_random or numpy_random is not a generator state") from None
+    Its manifest must carry a format this library wrote (older ones too),
+    list only known files, and every file must match its SHA-256, with
+    nothing else in the folder: only such a folder is ever deleted.
+    """
+    try:
+        manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+        files, version = manifest["files"], manifest["format"]
+        if (version not in _KNOWN or not isinstance(manifest.get("run"), str)
+                or (version == FORMAT and manifest.get("writer") != WRITER)
+                or not set(files) <= set(_KNOWN[version])
+                or {p.name for p in snapshot.iterdir()} != set(files) | {MANIFEST}):
+            return False
+        return all(hashlib.sha256((snapshot / n).read_bytes()).hexdigest() == d
+                   for n, d in files.items())
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return False
 
 
 def snapshots(directory):
     """Return ``[(number, path)]`` of the snapshot folders in ``directory``, oldest first."""
     found = []
-    for entry in directory.iterdir():
+    for entry in Path(directory).iterdir():
         match = _SNAPSHOT.match(entry.name)
         if match and entry.is_dir():
             found.append((int(match.group(1)), entry))
@@ -176,7 +163,11 @@ def find_snapshot(directory):
         raise CheckpointError("checkpoint %s is not a directory" % directory)
     if any((directory / name).exists() for name in REQUIRED + (MANIFEST,)):
         return directory
-    found = snapshots(directory)
+    try:
+        found = snapshots(directory)
+    except OSError as err:
+        raise CheckpointError("cannot read checkpoint directory %s: %s"
+                              % (directory, err.strerror or err)) from None
     if not found:
         raise CheckpointError("%s holds no checkpoint (no snapshot-* folder); save one with "
                               "`d2l-rnn train --save %s`" % (directory, directory))
@@ -208,17 +199,19 @@ def checkpoint_root(snapshot):
 
 
 def read_snapshot(snapshot):
-    """Return ``(docs, trainer_states)`` for a snapshot folder, all checked.
+    """Return ``(docs, blobs)`` for a snapshot folder, all checked.
 
-    ``docs`` maps vocab.json, hparams.json and state.json to their parsed
-    contents (RNG states as the tuples ``setstate`` takes) and manifest.json
-    to the manifest; ``trainer_states`` is the bytes of trainer.states, or
-    None if it was not saved.
+    ``docs`` maps vocab.json, hparams.json and state.json (and trainer.json
+    if saved) to their parsed contents (RNG states as the tuples
+    ``setstate`` takes) and manifest.json to the manifest; ``blobs`` maps
+    model.params (and trainer.params if saved) to their verified bytes.
     """
     contents = _read_files(snapshot)
-    docs = {name: _json(snapshot / name, contents[name]) for name in (VOCAB, HPARAMS, STATE)}
+    docs = {name: parse_json(snapshot / name, contents[name])
+            for name in (VOCAB, HPARAMS, STATE, TRAINER) if name in contents}
     docs[MANIFEST] = contents[MANIFEST]
-    _check_vocab(snapshot / VOCAB, docs[VOCAB])
-    _check_hparams(snapshot / HPARAMS, docs[HPARAMS], len(docs[VOCAB]))
-    _check_state(snapshot / STATE, docs[STATE])
-    return docs, contents.get(TRAINER)
+    check_vocab(snapshot / VOCAB, docs[VOCAB])
+    check_hparams(snapshot / HPARAMS, docs[HPARAMS], len(docs[VOCAB]))
+    check_state(snapshot / STATE, docs[STATE])
+    blobs = {name: contents[name] for name in (PARAMS, TRAINER_ARRAYS) if name in contents}
+    return docs, blobs

@@ -1,37 +1,48 @@
 """Loading a checkpoint: the newest snapshot, every file checked, the model rebuilt.
 
-MXNet's random generator state cannot be read or set through its API, so it
-is not saved. Here it only draws the initial parameters, which the
-checkpoint holds. ``trainer.states`` is a pickle written by MXNet: load only
-checkpoints you trust.
+Nothing read here can run code: the parameters and optimizer arrays are
+MXNet array files, checked byte by byte before MXNet reads them from
+memory (never again from disk, so what was hashed is what is used), and
+everything else is JSON, checked field by field. A loaded model must hold
+finite numbers and run one step, or the checkpoint is refused.
+
+A save retires the previous snapshot once the new one is complete, so a
+reader that picked the newest snapshot just before can find it gone; it then
+reads the snapshot that replaced it (once: a folder that changes again
+that fast is reported). MXNet's random generator state cannot be read or
+set through its API, so it is not saved; here it only draws the initial
+parameters, which the checkpoint holds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 
 from .._compat import import_mxnet
+from .._util.errors import mxnet_message
 from .._util.hints import Block, CharToIdx, Context, IdxToChar, StrPath, Trainer
 from ..devices import try_gpu
 from ..model import model_from_description
+from .arrays import load_arrays
+from .errors import CheckpointError
 from .layout import (
     HPARAMS,
     MANIFEST,
     PARAMS,
     STATE,
     TRAINER,
+    TRAINER_ARRAYS,
     VOCAB,
-    CheckpointError,
     find_snapshot,
     read_snapshot,
 )
-from .save import tie_to_run
+from .owner import tie_to_run
+from .trainer_state import read_trainer_state, restore_trainer_state
 
 __all__ = ["Checkpoint", "load_checkpoint"]
 
@@ -58,7 +69,7 @@ class Checkpoint:
     path: Path
     python_random: tuple
     numpy_random: tuple
-    trainer_states: Optional[bytes] = None
+    trainer_state: Optional[tuple] = None  # (trainer.json document, {index: state}), if saved
 
     @property
     def vocab_size(self) -> int:
@@ -70,13 +81,69 @@ class Checkpoint:
         np.random.set_state(self.numpy_random)
 
     def restore_trainer(self, trainer: Trainer) -> None:
-        """Load the saved optimizer state into ``trainer`` (nothing if none was saved)."""
-        if self.trainer_states is None:
-            return
-        with tempfile.TemporaryDirectory() as tmp:  # Trainer.load_states wants a file
-            path = Path(tmp) / TRAINER
-            path.write_bytes(self.trainer_states)
-            trainer.load_states(str(path))
+        """Load the saved optimizer state into ``trainer`` (nothing if none was saved).
+
+        The learning rate, the update counts and the per-parameter state
+        arrays are set; the optimizer's kind must match the saved one.
+
+        Raises
+        ------
+        CheckpointError
+            If the state does not fit ``trainer`` (another optimizer or model).
+        """
+        if self.trainer_state is not None:
+            restore_trainer_state(trainer, *self.trainer_state, self.path / TRAINER)
+
+
+def _load_parameters(model, data, snapshot, ctx):
+    mx = import_mxnet()
+    path = snapshot / PARAMS
+    arrays = load_arrays(data, path)
+    params = model._collect_params_with_prefix()
+    if set(arrays) != set(params):
+        missing, extra = sorted(set(params) - set(arrays)), sorted(set(arrays) - set(params))
+        raise CheckpointError("%s does not fit the model described in %s: %s"
+                              % (path, snapshot / HPARAMS,
+                                 "missing %s" % ", ".join(missing) if missing
+                                 else "unknown %s" % ", ".join(extra)))
+    first = ctx[0] if isinstance(ctx, (list, tuple)) else ctx
+    try:
+        for name, param in params.items():
+            if param.shape and len(param.shape) != arrays[name].ndim:
+                raise ValueError("%s has %d dimensions, expected %d"
+                                 % (name, arrays[name].ndim, len(param.shape)))
+            param._load_init(arrays[name], ctx)
+        # One step on a batch of one: shapes that load but cannot compute fail here.
+        output, _ = model(mx.nd.zeros((1, 1), ctx=first),
+                          model.begin_state(batch_size=1, ctx=first))
+        output.wait_to_read()
+    except (AssertionError, ValueError, mx.base.MXNetError) as err:
+        why = mxnet_message(err) if isinstance(err, mx.base.MXNetError) else str(err)
+        raise CheckpointError("%s does not fit the model described in %s: %s"
+                              % (path, snapshot / HPARAMS, why.strip().splitlines()[0]
+                                 if why.strip() else type(err).__name__)) from None
+    for name, array in arrays.items():
+        if not np.isfinite(array.asnumpy()).all():
+            raise CheckpointError("checkpoint file %s is corrupt: parameter %s holds NaN or "
+                                  "infinite values" % (path, name))
+
+
+def _load_snapshot(snapshot, ctx):
+    docs, blobs = read_snapshot(snapshot)
+    trainer_state = None
+    if TRAINER in docs:
+        trainer_state = read_trainer_state(snapshot, docs[TRAINER], blobs.get(TRAINER_ARRAYS))
+    model = model_from_description(docs[HPARAMS]["model"])
+    _load_parameters(model, blobs[PARAMS], snapshot, ctx)
+    tie_to_run(model, docs[MANIFEST]["run"])
+    state = docs[STATE]
+    return Checkpoint(
+        model=model, idx_to_char=docs[VOCAB],
+        char_to_idx={c: i for i, c in enumerate(docs[VOCAB])},
+        architecture=docs[HPARAMS]["model"], settings=docs[HPARAMS]["settings"],
+        epoch=state["epoch"], history=state["history"], val_history=state["val_history"],
+        path=snapshot, python_random=state["python_random"],
+        numpy_random=state["numpy_random"], trainer_state=trainer_state)
 
 
 def load_checkpoint(directory: StrPath, ctx: Context | None = None) -> Checkpoint:
@@ -98,22 +165,12 @@ def load_checkpoint(directory: StrPath, ctx: Context | None = None) -> Checkpoin
         If the checkpoint is missing, incomplete or corrupt; the message
         names the file that is wrong.
     """
-    snapshot = find_snapshot(directory)
-    docs, trainer_states = read_snapshot(snapshot)
     ctx = try_gpu() if ctx is None else ctx
-    model = model_from_description(docs[HPARAMS]["model"])
+    snapshot = find_snapshot(directory)
     try:
-        model.load_parameters(str(snapshot / PARAMS), ctx=ctx)
-    except (AssertionError, ValueError, KeyError, import_mxnet().base.MXNetError) as err:
-        raise CheckpointError("%s does not fit the model described in %s: %s"
-                              % (snapshot / PARAMS, snapshot / HPARAMS,
-                                 str(err).strip().splitlines()[0])) from None
-    tie_to_run(model, docs[MANIFEST]["run"])
-    state = docs[STATE]
-    return Checkpoint(
-        model=model, idx_to_char=docs[VOCAB],
-        char_to_idx={c: i for i, c in enumerate(docs[VOCAB])},
-        architecture=docs[HPARAMS]["model"], settings=docs[HPARAMS]["settings"],
-        epoch=state["epoch"], history=state["history"], val_history=state["val_history"],
-        path=snapshot, python_random=state["python_random"],
-        numpy_random=state["numpy_random"], trainer_states=trainer_states)
+        return _load_snapshot(snapshot, ctx)
+    except CheckpointError:
+        if snapshot == Path(directory) or snapshot.is_dir():
+            raise  # named directly, or still there: the error is real
+    # A save retired it while we read: read the one that replaced it.
+    return _load_snapshot(find_snapshot(directory), ctx)

@@ -10,15 +10,9 @@ save folder, the log and the plot file. Problems the user can fix become
 import dataclasses
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from ..checkpoint import (
-    BEST,
     CheckpointError,
-    OtherRunError,
-    check_save_dir,
-    checkpoint_root,
     load_checkpoint,
 )
 from ..data import TextDecodeError
@@ -27,6 +21,7 @@ from ..settings import TrainSettings, load_text
 from .callbacks import check_log_path
 from .plotting import check_plot_path, plot_perplexity
 from .run import TrainingRun
+from .saving import prepare_save_dir, save_dir_of, save_every_of
 
 __all__ = ["UsageError", "train", "text_error"]
 
@@ -53,6 +48,8 @@ def _ctxs(text):
 def _training_run(settings, ctxs, text, checkpoint, kvstore):
     try:
         return TrainingRun(settings, ctxs, text, checkpoint, kvstore=kvstore)
+    except CheckpointError as err:  # the optimizer state does not fit
+        raise _fail(err) from None
     except (ValueError, RuntimeError) as err:  # devices, rows, a missing launcher
         raise _fail("--ctx %s --kvstore %s: %s" % (",".join(str(c) for c in ctxs), kvstore,
                                                    err)) from None
@@ -104,26 +101,6 @@ def _vocab_mismatch(saved, text):
                  "text's (%d): %s; resume with the text (--data, --lower, --num-chars, "
                  "--val-chars) it was trained with" % (len(saved), len(text),
                                    "; ".join(parts) or "the same characters in another order"))
-
-
-def _check_save_dir(save_dir, checkpoint, overwrite):
-    path = Path(save_dir)
-    if path.exists() and not path.is_dir():
-        raise _fail("--save %s is a file, not a directory; choose another path" % path)
-    try:  # find out now, not after hours of training, that nothing can be written
-        path.mkdir(parents=True, exist_ok=True)
-        os.rmdir(tempfile.mkdtemp(dir=path))
-    except OSError as err:
-        raise _fail("cannot write checkpoints to --save %s (%s); choose a writable folder"
-                    % (path, err.strerror or err)) from None
-    try:
-        for folder in (path, path / BEST):
-            check_save_dir(folder, checkpoint.model if checkpoint is not None else None,
-                           overwrite)
-    except OtherRunError:
-        raise _fail("--save %s already holds a checkpoint of another run; continue it with "
-                    "--resume %s, or pass --overwrite to replace it" % (path, path)) from None
-    return path
 
 
 def _what_is_kept(run, checkpoint):
@@ -205,23 +182,41 @@ def train(args):
         plot = check_plot_path(args.plot) if args.plot else None
     except ValueError as err:
         raise _fail("--plot: %s" % err) from None
-    resumed_root = checkpoint_root(checkpoint.path) if checkpoint is not None else None
-    save_dir = args.save or resumed_root
-    if save_dir is not None:  # last check: it creates the folder
-        save_dir = _check_save_dir(save_dir, checkpoint, args.overwrite)
-    run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
+    try:
+        save_dir, save_every = save_dir_of(args, checkpoint), save_every_of(args, checkpoint)
+        # Last checks: they create the folder. The lock is held until the run ends. The
+        # workers of a kvstore job learn only once connected which of them saves: that
+        # one takes the lock then, still before training.
+        early = args.kvstore == "device"
+        lock = prepare_save_dir(save_dir, checkpoint, args.overwrite, early) if save_dir else None
+    except ValueError as err:
+        raise _fail(err) from None
+    try:
+        run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
+        if save_dir and not early and run.saves:
+            try:
+                lock = prepare_save_dir(save_dir, checkpoint, args.overwrite, True)
+            except ValueError as err:
+                raise _fail(err) from None
+        _train(args, run, checkpoint, settings, save_dir, save_every, log)
+    finally:
+        if lock is not None:
+            lock.release()
+    if plot is not None:
+        try:
+            plot_perplexity(run.history, run.val_history, plot)
+        except (OSError, ValueError) as err:
+            raise _fail("could not write the plot %s (%s)" % (plot, err)) from None
+    _report(run)
+    return 0
+
+
+def _train(args, run, checkpoint, settings, save_dir, save_every, log):
     try:
         if _announce(run, checkpoint, settings):
-            run.run(save_dir, args.save_every, overwrite=args.overwrite, log=log)
+            run.run(save_dir, save_every, overwrite=args.overwrite, log=log)
     except FloatingPointError as err:
         raise _fail("%s; %s" % (err, _what_is_kept(run, checkpoint))) from None
     except OSError as err:
         raise _fail("could not write a checkpoint or the log to %s (%s); %s"
                     % (save_dir or log, err, _what_is_kept(run, checkpoint))) from None
-    if plot is not None:
-        try:
-            plot_perplexity(run.history, run.val_history, plot)
-        except OSError as err:
-            raise _fail("could not write the plot %s (%s)" % (plot, err)) from None
-    _report(run)
-    return 0

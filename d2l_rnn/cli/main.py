@@ -8,6 +8,8 @@ code 2; a traceback means a bug.
 import argparse
 import sys
 
+from .._compat import import_mxnet
+from .._util.errors import mxnet_message
 from ..dist.kvstore import KVSTORES
 from ..model import CELLS
 from ..settings import SAMPLERS, TrainSettings
@@ -15,18 +17,21 @@ from . import commands, use
 from .commands import UsageError
 from .options import (
     _count,
+    _layers,
+    _length,
     _number,
     _positive_int,
+    _seed,
     add_evaluate,
     add_own_text,
     add_sampling,
     add_which,
 )
+from .saving import SAVE_EVERY
 
 __all__ = ["build_parser", "main"]
 
 _CHAPTER = TrainSettings()
-_SAVE_EVERY = 10
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,7 +52,7 @@ def _add_train(subparsers):
     p.add_argument("--cell", choices=CELLS, help="recurrent layer (default: %s)" % d.cell)
     p.add_argument("--num-hiddens", type=_positive_int, metavar="N",
                    help="hidden units per layer (default: %d)" % d.num_hiddens)
-    p.add_argument("--num-layers", type=_positive_int, metavar="N",
+    p.add_argument("--num-layers", type=_layers, metavar="N",
                    help="stacked recurrent layers (default: %d)" % d.num_layers)
     p.add_argument("--epochs", type=_positive_int, metavar="N", dest="num_epochs",
                    help="train until this epoch; with --resume the total, not extra epochs "
@@ -80,22 +85,22 @@ def _add_train(subparsers):
                    "dist_sync or dist_async = as one worker of a job started by a launcher "
                    "(python -m d2l_rnn.dist.local, python -m d2l_rnn.dist.cluster) "
                    "(default: device)")
-    p.add_argument("--seed", type=_count, metavar="N",
+    p.add_argument("--seed", type=_seed, metavar="N",
                    help="seed for Python's, NumPy's and MXNet's generators; not allowed to "
                    "change on --resume (default: %d)" % d.seed)
     p.add_argument("--pred-period", type=_positive_int, metavar="N",
                    help="print perplexity and samples every N epochs (default: %d)"
                    % d.pred_period)
-    p.add_argument("--pred-len", type=_positive_int, metavar="N",
+    p.add_argument("--pred-len", type=_length, metavar="N",
                    help="characters generated per sample (default: %d)" % d.pred_len)
     p.add_argument("--prefix", action="append", dest="prefixes", metavar="TEXT",
                    help="start of a sample; repeat for several (default: %s)"
                    % " and ".join(repr(x) for x in d.prefixes))
     p.add_argument("--save", metavar="DIR",
                    help="write checkpoints into DIR (default: the --resume folder, else none)")
-    p.add_argument("--save-every", type=_positive_int, default=_SAVE_EVERY, metavar="K",
-                   help="checkpoint every K epochs and after the last (default: %d)"
-                   % _SAVE_EVERY)
+    p.add_argument("--save-every", type=_positive_int, metavar="K",
+                   help="checkpoint every K epochs and after the last (default: the "
+                   "checkpoint's with --resume, else %d)" % SAVE_EVERY)
     p.add_argument("--resume", metavar="DIR",
                    help="continue the checkpoint in DIR at its next epoch")
     p.add_argument("--overwrite", action="store_true",
@@ -118,14 +123,14 @@ def _add_generate(subparsers):
     add_which(p)
     p.add_argument("--prefix", required=True, metavar="TEXT",
                    help="text to start from; only characters of the model's vocabulary")
-    p.add_argument("--len", type=_positive_int, default=50, metavar="N",
+    p.add_argument("--len", type=_length, default=50, metavar="N",
                    help="characters to generate (default: 50)")
     p.add_argument("--temperature", type=_number(low=0.0, inclusive=True), metavar="T",
                    help="0 = greedy; 1 = the model's distribution; lower is more "
                    "conservative, higher more random (default: 0, or 1 with --top-k or "
                    "--top-p)")
     add_sampling(p)
-    p.add_argument("--seed", type=_count, metavar="N",
+    p.add_argument("--seed", type=_seed, metavar="N",
                    help="seed for sampling, to repeat a run (default: unseeded)")
     p.add_argument("--ctx", "--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="device; auto = a working GPU, else the CPU (default: auto)")
@@ -147,6 +152,11 @@ def build_parser():
     return parser
 
 
+def _error(message):
+    print(" ".join(message.split()), file=sys.stderr)  # one line, whatever the message holds
+    return 2
+
+
 def main(argv=None):
     """Run ``d2l-rnn`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     try:
@@ -157,8 +167,11 @@ def main(argv=None):
             return use.evaluate(args)
         return use.generate(args)
     except UsageError as err:
-        print(err, file=sys.stderr)
-        return 2
+        return _error(str(err))
+    except (OSError, MemoryError) as err:  # a disk, a file or the memory failed mid-way
+        return _error("d2l-rnn: error: %s" % (str(err) or type(err).__name__))
+    except import_mxnet().base.MXNetError as err:
+        return _error("d2l-rnn: error: MXNet: %s" % mxnet_message(err))
     except KeyboardInterrupt:
         print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
         return 130

@@ -9,6 +9,8 @@ import argparse
 import functools
 
 from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
+from ..model import MAX_LAYERS
+from ..settings import MAX_GENERATED, MAX_SEED
 
 __all__ = ["add_own_text", "add_sampling", "add_which", "add_evaluate"]
 
@@ -29,6 +31,9 @@ def _flag_type(check, convert, **bounds):
 
 _positive_int = _flag_type(check_positive_int, int)
 _count = _flag_type(check_count, int)
+_seed = _flag_type(check_count, int, high=MAX_SEED)
+_length = _flag_type(check_positive_int, int, high=MAX_GENERATED)
+_layers = _flag_type(check_positive_int, int, high=MAX_LAYERS)
 _number = functools.partial(_flag_type, check_number, float)
 
 

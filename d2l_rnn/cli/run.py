@@ -85,22 +85,38 @@ class TrainingRun:
         self._saves_trainer = kvstore != "dist_async"
         if checkpoint is not None and self._saves_trainer:
             checkpoint.restore_trainer(self.trainer)
-            # The pickled optimizer brings its own rate; the settings may change it.
+            # The checkpoint brings its own rate; the settings may change it.
             self.trainer.set_learning_rate(settings.lr)
         self.judge = Judge(settings, self.val_history, self.trainer.set_learning_rate,
                            self._save_best)
         if self.judge.lr != self.trainer.learning_rate:  # decayed before the resume
             self.trainer.set_learning_rate(self.judge.lr)
-        self._save_dir, self._overwrite = None, False
+        self._save_dir, self._overwrite, self._save_every = None, False, None
 
     def _snapshot(self, directory, overwrite):
-        return save_checkpoint(
-            directory, self.model, self.text.idx_to_char, settings=self.settings.to_dict(),
-            epoch=self.epoch, history=self.history, val_history=self.val_history,
-            trainer=self.trainer if self._saves_trainer else None, overwrite=overwrite)
+        settings = self.settings.to_dict()
+        if self._save_every is not None:  # for a resumed run
+            settings["save_every"] = self._save_every
+        try:
+            return save_checkpoint(
+                directory, self.model, self.text.idx_to_char, settings=settings,
+                epoch=self.epoch, history=self.history, val_history=self.val_history,
+                trainer=self.trainer if self._saves_trainer else None, overwrite=overwrite)
+        except FloatingPointError as err:
+            raise FloatingPointError(
+                "training diverged: after epoch %d %s, so it was not saved; try a smaller "
+                "learning rate than lr=%g" % (self.epoch, str(err).replace("the model's ", ""),
+                                              self.settings.lr)) from None
 
     def save(self, directory, overwrite=False):
-        """Write a checkpoint of the state after :attr:`epoch`; return the snapshot path."""
+        """Write a checkpoint of the state after :attr:`epoch`; return the snapshot path.
+
+        Raises
+        ------
+        FloatingPointError
+            If the parameters are NaN or infinite (nothing is written: the
+            last checkpoint stays the newest).
+        """
         self.last_saved = self._snapshot(directory, overwrite)
         return self.last_saved
 
@@ -157,7 +173,7 @@ class TrainingRun:
                     end.epoch % save_every == 0 or end.epoch == s.num_epochs or end.stop):
                 self.save(save_dir, overwrite)
 
-        self._save_dir, self._overwrite = save_dir, overwrite
+        self._save_dir, self._overwrite, self._save_every = save_dir, overwrite, save_every
         csv_log = None
         if log is not None and self.saves:
             csv_log = CsvLog(log, self.epoch + 1, lambda: self.trainer.learning_rate,

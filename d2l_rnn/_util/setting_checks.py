@@ -1,0 +1,108 @@
+"""Each training setting on its own: what values it may take, and how much memory a model needs.
+
+:func:`check_setting` is the one rule per setting, used by
+``TrainSettings.check``, by ``TrainSettings.from_dict`` and by the checks
+of a checkpoint's saved settings, so a value read from disk is held to the
+same bounds as one typed on the command line.
+"""
+
+import codecs
+import os
+
+from ..model import CELLS, MAX_LAYERS
+from .checks import check_count, check_fraction, check_number, check_positive_int
+
+__all__ = ["SAMPLERS", "MAX_SEED", "MAX_GENERATED", "check_setting", "training_bytes",
+           "memory_bytes"]
+
+SAMPLERS = ("consecutive", "random")
+MAX_SEED = 2 ** 32 - 1  # NumPy's and MXNet's seeds are 32-bit
+MAX_GENERATED = 10 ** 6  # characters of one sample
+_MAX_COUNT = 10 ** 9  # epochs, characters: far beyond any run, short of an overflow
+_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError("%s must be one of %s, got %r" % (name, ", ".join(choices), value))
+    return value
+
+
+def _check_prefixes(name, value):
+    if (not isinstance(value, (list, tuple))
+            or not all(isinstance(p, str) and p for p in value)):
+        raise ValueError("%s must be a list of non-empty strings, got %r" % (name, value))
+    return tuple(value)
+
+
+def _check_val_chars(name, value):
+    if check_count(name, value, _MAX_COUNT) == 1:  # one character predicts nothing
+        raise ValueError("%s must be 0 (no validation) or at least 2, got 1" % name)
+    return value
+
+
+def _optional(check):
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _check_kind(kind, expected):
+    def check(name, value):
+        if not isinstance(value, kind):
+            raise ValueError("%s must be %s, got %r" % (name, expected, value))
+        return value
+    return check
+
+
+def _check_encoding(name, value):
+    try:
+        return codecs.lookup(value).name and value
+    except (LookupError, TypeError):
+        raise ValueError("%s %r is not one Python knows; try 'utf-8' or 'latin-1'"
+                         % (name, value)) from None
+
+
+_CHECKS = {
+    "cell": lambda n, v: _check_choice(n, v, CELLS),
+    "sampler": lambda n, v: _check_choice(n, v, SAMPLERS),
+    "num_layers": lambda n, v: check_positive_int(n, v, MAX_LAYERS),
+    "num_chars": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
+    "lr": check_number, "clipping_theta": check_number,
+    "seed": lambda n, v: check_count(n, v, MAX_SEED),
+    "val_chars": _check_val_chars,
+    "prefixes": _check_prefixes,
+    "pred_len": lambda n, v: check_positive_int(n, v, MAX_GENERATED),
+    "data": _optional(_check_kind(str, "the path of a text file")),
+    "lower": _check_kind(bool, "true or false"),
+    "encoding": _check_encoding,
+    "val_frac": check_fraction, "dropout": check_fraction,
+    "patience": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
+    "lr_decay": lambda n, v: check_number(n, v, 1.0, inclusive=True),
+}
+
+
+def check_setting(name, value):
+    """Raise ValueError unless ``value`` can be the setting ``name`` on its own; return it."""
+    check = _CHECKS.get(name, lambda n, v: check_positive_int(n, v, _MAX_COUNT))
+    return check(name, value)
+
+
+def training_bytes(cell, num_hiddens, num_layers, vocab_size, batch_size, num_steps):
+    """A generous estimate of the memory training takes, in bytes.
+
+    Weights, gradients and a copy of each, plus every step's activations
+    kept for back-propagation, in float32.
+    """
+    gates, inputs, params = _GATES.get(cell, 4), vocab_size, vocab_size * (num_hiddens + 1)
+    for _ in range(num_layers):
+        params += gates * num_hiddens * (inputs + num_hiddens + 2)
+        inputs = num_hiddens
+    activations = num_steps * batch_size * (4 * gates * num_hiddens * num_layers + 3 * vocab_size)
+    return 4 * (3 * params + activations)
+
+
+def memory_bytes():
+    """The machine's physical memory in bytes, or None where it cannot be told."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX: no bound known
+        return None
