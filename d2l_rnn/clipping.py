@@ -34,6 +34,8 @@ def clip_scale(grads, theta):
     theta : float
         Largest allowed norm.
 
+    Raises ValueError for an empty list.
+
     Returns
     -------
     norm, scale : NDArray, shape ``(1,)``
@@ -42,6 +44,8 @@ def clip_scale(grads, theta):
         scale of 1.
     """
     nd = import_mxnet().nd
+    if not grads:  # multi_sum_sq of no arrays crashes the interpreter
+        raise ValueError("there are no gradients to clip: pass at least one parameter")
     norm = nd.sqrt(nd.multi_sum_sq(*grads, num_arrays=len(grads)).sum(keepdims=True))
     return norm, nd.minimum(theta / norm, 1.0)
 
@@ -64,6 +68,11 @@ def grad_clipping(params: Sequence[NDArray | Parameter], theta: float,
     NDArray, shape ``(1,)``
         The global norm before clipping, left on the device: reading it
         (``.asscalar()``) is a host sync the training loop avoids.
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is empty.
     """
     nd = import_mxnet().nd
     grads = [_grad(p) for p in params]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import numbers
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # for the annotations only
     import numpy as np
 
 __all__ = [
-    "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "cache_dir",
+    "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "ShortTextError", "cache_dir",
     "find_time_machine", "download_time_machine", "read_time_machine",
     "build_vocab", "load_data_time_machine", "TextDecodeError", "read_text_file",
     "encode", "chapter_text", "load_corpus",
@@ -43,6 +44,14 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 class ChecksumError(OSError):
     """A downloaded file does not have the expected SHA-1."""
+
+
+class ShortTextError(ValueError):
+    """The text has fewer characters than asked for; :attr:`available` says how many."""
+
+    def __init__(self, message, available):
+        super().__init__(message)
+        self.available = available
 
 
 def cache_dir():
@@ -73,17 +82,49 @@ def find_time_machine(data_dir=None):
     return None
 
 
-def _sha1(data):
-    return hashlib.sha1(data).hexdigest()
+def _fetch(url, timeout, deadline, max_bytes):
+    """Return ``(body, sha1)``; raise ``RuntimeError(why)`` on any failure.
+
+    The body is hashed as it streams in, and the download is bounded as a
+    whole: ``deadline`` seconds and ``max_bytes`` bytes, whatever the server
+    does (a trickle of one byte a second passes every per-read timeout).
+    """
+    import requests
+    import urllib3
+
+    start, digest, body = time.monotonic(), hashlib.sha1(), bytearray()
+    try:
+        with requests.get(url, timeout=(timeout, min(timeout, deadline)), stream=True) as reply:
+            reply.raise_for_status()
+            length = reply.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise RuntimeError("it is %s bytes, more than the %d allowed"
+                                   % (length, max_bytes))
+            # read1 returns what has arrived (read() would wait for a full chunk).
+            read = getattr(reply.raw, "read1", None) or reply.raw.read
+            while True:
+                if time.monotonic() - start > deadline:
+                    raise RuntimeError("it took longer than %g s" % deadline)
+                chunk = read(65536, decode_content=True)
+                if not chunk:
+                    return bytes(body), digest.hexdigest()
+                body += chunk
+                digest.update(chunk)
+                if len(body) > max_bytes:
+                    raise RuntimeError("it is more than the %d bytes allowed" % max_bytes)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
+        raise RuntimeError(str(err) or type(err).__name__) from None
 
 
 def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
-                          timeout=30):
+                          timeout=30, deadline=300, max_bytes=16 * 2 ** 20):
     """Download the text into ``data_dir`` (default: :func:`cache_dir`).
 
-    The bytes are checked against ``sha1`` before anything is written, and
-    written to a temporary file in the target directory that is then renamed
-    over the target, so readers only ever see a complete, verified file.
+    The bytes are hashed as they arrive and checked against ``sha1`` before
+    anything is written, to a temporary file in the target directory that
+    is then renamed over the target, so readers only ever see a complete,
+    verified file. ``timeout`` bounds each connection attempt and read,
+    ``deadline`` (seconds) and ``max_bytes`` the whole download.
 
     Returns
     -------
@@ -95,36 +136,41 @@ def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
     ChecksumError
         If the downloaded bytes have another SHA-1 (both hashes are named).
     OSError
-        If the server cannot be reached or answers with an HTTP error.
+        If the server cannot be reached, answers with an HTTP error, is
+        slower than ``deadline`` or sends more than ``max_bytes``.
     """
-    import requests
-
     target_dir = Path(data_dir) if data_dir is not None else cache_dir()
     try:
-        response = requests.get(url, timeout=timeout)
-        response.raise_for_status()
-    except requests.RequestException as err:
+        body, got = _fetch(url, timeout, deadline, max_bytes)
+    except RuntimeError as err:
         raise OSError(
             "could not download %s (%s); copy %s into %s by hand, or pass "
             "data_dir= to a folder that has it" % (url, err, FILE_NAME, target_dir)
-        ) from err
-    got = _sha1(response.content)
+        ) from None
     if got != sha1:
         raise ChecksumError(
             "download from %s has SHA-1 %s, expected %s; nothing was written"
             % (url, got, sha1))
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / FILE_NAME
-    write_atomically(target, response.content)
+    write_atomically(target, body)
     return target
 
 
 def read_time_machine(data_dir=None, url=DATA_URL):
-    """Return the whole text as a string, downloading it only if no copy exists."""
+    """Return the whole text as a string, downloading it only if no copy exists.
+
+    Raises OSError if the file cannot be read and ValueError if it is not UTF-8.
+    """
     path = find_time_machine(data_dir)
     if path is None:
         path = download_time_machine(data_dir, url=url)
-    return path.read_text(encoding="utf-8")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError("%s is not UTF-8 text (%s)" % (path, err.reason)) from None
+    except OSError as err:
+        raise OSError("cannot read %s: %s" % (path, err.strerror or err)) from None
 
 
 def build_vocab(text):
@@ -165,6 +211,11 @@ def load_data_time_machine(
     -------
     corpus_indices : list of int
         The text as vocabulary ids, ``len == num_chars``.
+
+    Raises
+    ------
+    ShortTextError
+        A ValueError: the text has fewer than ``num_chars`` characters.
     char_to_idx : dict
         Character to id.
     idx_to_char : list of str
@@ -184,6 +235,11 @@ def load_data_time_machine(
         check_positive_int("num_chars", num_chars)
     text = chapter_text(read_time_machine(data_dir, url=url))
     if num_chars is not None:
+        if len(text) < num_chars:
+            raise ShortTextError(
+                "num_chars=%d, but the text (%s) has only %d characters; ask for fewer, or "
+                "pass num_chars=None for all of it" % (num_chars, find_time_machine(data_dir),
+                                                       len(text)), len(text))
         text = text[:num_chars]
     char_to_idx, idx_to_char = build_vocab(text)
     corpus_indices = [char_to_idx[char] for char in text]

@@ -12,10 +12,19 @@ from __future__ import annotations
 from ._compat import import_mxnet
 from ._util.hints import Context
 
-__all__ = ["try_gpu", "try_all_gpus", "context_list", "parse_contexts"]
+__all__ = ["try_gpu", "try_all_gpus", "context_list", "parse_contexts", "MAX_CPU_INDEX"]
+
+# MXNet keeps per-device state for every index it has seen: cpu:100000000
+# costs gigabytes. More CPU "devices" than this only repeat the same cores.
+MAX_CPU_INDEX = 63
 
 
 def _gpu_works(mx, index):
+    try:  # asked first: trying a GPU that is not there makes MXNet log to stderr
+        if index >= mx.context.num_gpus():
+            return False
+    except mx.base.MXNetError:
+        return False
     try:
         mx.nd.zeros((1,), ctx=mx.gpu(index)).wait_to_read()
     except mx.base.MXNetError:
@@ -60,6 +69,10 @@ def context_list(ctx):
         names a device twice (its rows would be trained twice per batch).
     """
     mx = import_mxnet()
+    if isinstance(ctx, str):
+        raise ValueError("ctx must be an mxnet context such as mx.cpu() or d2l.try_gpu(), "
+                         "not the string %r (the command line reads names; Python takes "
+                         "contexts)" % (ctx,))
     try:
         ctxs = [ctx] if isinstance(ctx, mx.Context) else list(ctx)
     except TypeError:
@@ -104,10 +117,14 @@ def parse_contexts(text):
     ctxs = []
     for part in text.split(","):
         kind, _, index = part.strip().partition(":")
-        if kind not in ("cpu", "gpu") or not (index == "" or index.isdigit()):
+        if kind not in ("cpu", "gpu") or not (index == "" or index.isascii()
+                                              and index.isdigit()):
             raise ValueError(
                 "cannot read device %r in %r; write cpu, gpu, cpu:N or gpu:N, "
                 "several separated by commas, or gpus / auto" % (part, text))
+        if len(index) > 3 or int(index or 0) > MAX_CPU_INDEX:
+            raise ValueError("device index %s is too large: cpu:N takes N from 0 to %d and "
+                             "gpu:N a working GPU's number" % (index, MAX_CPU_INDEX))
         if kind == "gpu" and not _gpu_works(mx, int(index or 0)):
             raise ValueError("gpu:%d does not work here (MXNet cannot put an array on "
                              "it); name working devices, or use the CPU" % int(index or 0))

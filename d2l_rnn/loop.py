@@ -22,8 +22,10 @@ import math
 import time
 from typing import Optional
 
+import numpy as np
+
 from ._compat import import_mxnet
-from ._util.checks import check_positive_int, check_prefix
+from ._util.checks import check_number, check_positive_int, check_prefix
 from .samplers import data_iter_consecutive, data_iter_random
 
 __all__ = ["sequence_loss", "perplexity", "detach", "run_epoch", "check_training_args",
@@ -89,13 +91,25 @@ def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,
     return nd.add_n(*losses).asscalar() / len(losses)
 
 
-def check_training_args(prefixes, char_to_idx, **sizes):
-    """Raise ValueError for a non-positive size or an unencodable prefix.
+def check_training_args(prefixes, char_to_idx, rates=None, corpus_indices=None, **sizes):
+    """Raise ValueError for a bad size, rate, corpus id or prefix.
 
-    Called before training so a typo fails at once, not after the last epoch.
+    ``sizes`` must be positive integers and ``rates`` (name to value)
+    positive finite numbers; with ``corpus_indices`` and a ``vocab_size``,
+    every id must be a vocabulary id. Called before training so a typo fails
+    at once, not after the last epoch.
     """
     for name, value in sizes.items():
         check_positive_int(name, value)
+    for name, value in (rates or {}).items():
+        check_number(name, value)
+    if corpus_indices is not None and "vocab_size" in sizes:
+        ids = np.asarray(corpus_indices)
+        if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0
+                         or ids.max() >= sizes["vocab_size"]):
+            raise ValueError("corpus_indices must be ids from 0 to vocab_size - 1 = %d, got "
+                             "values from %s to %s" % (sizes["vocab_size"] - 1, ids.min(),
+                                                       ids.max()))
     for prefix in prefixes:
         check_prefix(prefix, char_to_idx)
 

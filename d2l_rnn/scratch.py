@@ -206,13 +206,15 @@ def train_and_predict_rnn(rnn: RNNStep, get_params: Callable[[], list[NDArray]],
     Raises
     ------
     ValueError
-        For non-positive sizes, a corpus too short for one batch, or a
-        prefix the vocabulary cannot encode (checked before training).
+        For non-positive sizes or rates, corpus ids outside the vocabulary,
+        a corpus too short for one batch, or a prefix the vocabulary cannot
+        encode (checked before training).
     FloatingPointError
         If the loss becomes NaN or infinite.
     """
-    check_training_args(prefixes, char_to_idx, num_epochs=num_epochs,
-                        num_steps=num_steps, batch_size=batch_size,
+    check_training_args(prefixes, char_to_idx,
+                        dict(lr=lr, clipping_theta=clipping_theta), corpus_indices,
+                        num_epochs=num_epochs, num_steps=num_steps, batch_size=batch_size,
                         pred_period=pred_period, vocab_size=vocab_size,
                         num_hiddens=num_hiddens)
     params = get_params()

@@ -20,7 +20,7 @@ from ._util.setting_checks import (
     memory_bytes,
     training_bytes,
 )
-from .data import load_corpus, load_data_time_machine
+from .data import ShortTextError, load_corpus, load_data_time_machine
 from .samplers import min_corpus_length
 
 __all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "MAX_SEED", "MAX_GENERATED",
@@ -172,7 +172,12 @@ def _read(settings, data_dir):
     s = settings
     if s.data is None:
         wanted, name = s.num_chars + s.val_chars, "The Time Machine"
-        corpus, char_to_idx, idx_to_char, _ = load_data_time_machine(data_dir, num_chars=wanted)
+        try:
+            corpus, char_to_idx, idx_to_char, _ = load_data_time_machine(data_dir,
+                                                                         num_chars=wanted)
+        except ShortTextError as err:
+            raise ValueError("num_chars + val_chars = %d, but %s has only %d characters"
+                             % (wanted, name, err.available)) from None
     else:
         wanted, name = None if s.num_chars is None else s.num_chars + s.val_chars, s.data
         corpus, char_to_idx, idx_to_char, _ = load_corpus(

@@ -206,14 +206,16 @@ def train_and_predict_rnn_gluon(model: Block, num_hiddens: int, vocab_size: int,
     Raises
     ------
     ValueError
-        For non-positive sizes, a corpus too short for one batch, or a
-        prefix the vocabulary cannot encode (checked before training).
+        For non-positive sizes or rates, corpus ids outside the vocabulary,
+        a corpus too short for one batch, or a prefix the vocabulary cannot
+        encode (checked before training).
     FloatingPointError
         If the loss becomes NaN or infinite.
     """
     mx = import_mxnet()
-    check_training_args(prefixes, char_to_idx, num_epochs=num_epochs,
-                        num_steps=num_steps, batch_size=batch_size,
+    check_training_args(prefixes, char_to_idx,
+                        dict(lr=lr, clipping_theta=clipping_theta), corpus_indices,
+                        num_epochs=num_epochs, num_steps=num_steps, batch_size=batch_size,
                         pred_period=pred_period, vocab_size=vocab_size)
     ctxs = context_list(ctx)
     model.initialize(ctx=ctxs, force_reinit=True, init=mx.init.Normal(0.01))

@@ -119,10 +119,13 @@ BAD_TRAIN = [
 
 # Every size flag shares one argparse type: checked once here, with a table of
 # texts, instead of once per flag.
-SIZE_FLAGS = {"train": ("--num-hiddens", "--num-layers", "--epochs", "--num-steps",
-                        "--batch-size", "--num-chars", "--pred-period", "--pred-len",
-                        "--save-every"),
-              "generate": ("--len",)}
+SIZE_FLAGS = {"train": ("--num-hiddens", "--epochs", "--num-steps", "--batch-size",
+                        "--num-chars", "--pred-period", "--save-every"),
+              "generate": ()}
+# Sizes with an upper bound: what Gluon can save, what fits in memory, a 32-bit seed.
+BOUNDED_FLAGS = {"train": {"--num-layers": "_layers", "--pred-len": "_length",
+                           "--seed": "_seed"},
+                 "generate": {"--len": "_length", "--seed": "_seed"}}
 
 
 def test_every_size_flag_takes_a_positive_integer():
@@ -133,6 +136,30 @@ def test_every_size_flag_takes_a_positive_integer():
         types = {s: a.type for a in subparsers.choices[command]._actions
                  for s in a.option_strings}
         assert {f: types[f] for f in flags} == {f: cli_main._positive_int for f in flags}
+
+
+def test_every_bounded_flag_has_its_bounded_type():
+    cli_main = importlib.import_module("d2l_rnn.cli.main")
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command, flags in BOUNDED_FLAGS.items():
+        types = {s: a.type for a in subparsers.choices[command]._actions
+                 for s in a.option_strings}
+        assert {f: types[f] for f in flags} == {f: getattr(cli_main, t) for f, t in flags.items()}
+
+
+@pytest.mark.parametrize("name,good,bad,expected", [
+    ("_layers", "10", "11", "an integer from 1 to 10"),
+    ("_length", "1000000", "1000001", "an integer from 1 to 1000000"),
+    ("_seed", "4294967295", "4294967296", "an integer from 0 to 4294967295"),
+])
+def test_the_bounded_types(name, good, bad, expected):
+    check = getattr(importlib.import_module("d2l_rnn.cli.main"), name)
+    assert check(good) == int(good)
+    for text in (bad, "-1", "x"):
+        with pytest.raises(argparse.ArgumentTypeError,
+                           match="^expected %s, got %s$" % (expected, re.escape(repr(text)))):
+            check(text)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -164,7 +191,8 @@ BAD_GENERATE = [
     (lambda c, t: ("--checkpoint", _corrupt(c, t)), "model.params is corrupt"),
     (lambda c, t: ("--checkpoint", _incomplete(c, t)), "incomplete: model.params is missing"),
     (lambda c, t: ("--checkpoint", c, "--prefix", "Qué"), "vocabulary: 'Q', 'é'"),
-    (lambda c, t: ("--checkpoint", c, "--len", "0"), "argument --len: expected a positive"),
+    (lambda c, t: ("--checkpoint", c, "--len", "0"),
+     "argument --len: expected an integer from 1 to 1000000, got '0'"),
     (lambda c, t: ("--checkpoint", c, "--temperature", "-1"),
      "argument --temperature: expected a number >= 0"),
     (lambda c, t: ("--checkpoint", c, "--temperature", "inf"), "argument --temperature"),

@@ -139,12 +139,66 @@ def _alive(pid):
         return False
 
 
-def test_launcher_needs_a_command_and_sane_counts(capsys):
-    with pytest.raises(SystemExit):
-        launcher.main(["-n", "2"])
-    assert "give the worker's command after --" in capsys.readouterr().err
-    assert launcher.main(["-n", "0", "--", "true"]) == 1
-    assert "at least one worker and one server" in capsys.readouterr().err
+def _one_line(capsys):
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["-n", "2"], "give the worker's command after --"),
+    (["-n", "0", "--", "true"], "argument -n/--num-workers: expected a number from 1 to 63"),
+    (["-n", "100000", "--", "true"], "expected a number from 1 to 63, got '100000'"),
+    (["-n", "two", "--", "true"], "got 'two'"),
+    (["-n", "1", "-s", "0", "--", "true"], "argument -s/--num-servers"),
+    (["-n", "1", "--timeout", "inf", "--", "true"], "argument --timeout: expected a number"),
+    (["-n", "1", "--timeout", "nan", "--", "true"], "got 'nan'"),
+    (["-n", "1", "--timeout", "1e10", "--", "true"], "got '1e10'"),
+    (["-n", "1", "--timeout", "0", "--", "true"], "got '0'"),
+    (["-n", "1", "--", "/no/such/program"], "'/no/such/program' is not an executable program"),
+    (["--bogus"], "the following arguments are required: -n/--num-workers"),
+])
+def test_launcher_bad_arguments_are_one_line_and_exit_2(argv, message, capsys):
+    assert launcher.main(argv) == 2
+    line = _one_line(capsys)
+    assert line.startswith("python -m d2l_rnn.dist.local: error: ") and message in line, line
+
+
+def test_launcher_log_dir_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert launcher.main(["-n", "1", "--log-dir", str(tmp_path / "file"), "--", "true"]) == 2
+    assert "--log-dir %s is a file" % (tmp_path / "file") in _one_line(capsys)
+    assert launcher.main(["-n", "1", "--log-dir", str(tmp_path / "file" / "sub"), "--",
+                          "true"]) == 2
+    assert "Not a directory" in _one_line(capsys)
+
+
+def test_local_job_bounds_its_arguments():
+    for bad in (dict(num_workers=0), dict(num_workers=70), dict(timeout=float("nan")),
+                dict(timeout=1e10), dict(timeout=0)):
+        args = dict(command=["true"], num_workers=1)
+        args.update(bad)
+        with pytest.raises(ValueError):
+            launcher.LocalJob(**args)
+
+
+def test_launcher_ctrl_c_stops_the_job_silently_with_130(tmp_path):
+    code = ("import sys; from d2l_rnn.dist import local; "
+            "sys.exit(local.main(['-n', '1', '--log-dir', sys.argv[1], '--', 'sleep', '60']))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not (tmp_path / "worker-0.log").exists():
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130 and err == "", err
 
 
 def test_free_port_is_bindable():

@@ -5,6 +5,7 @@ The figure is drawn on matplotlib's Agg canvas directly rather than through
 ``pyplot``, so no global backend or figure state is touched in the caller.
 """
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -61,7 +62,14 @@ def plot_perplexity(history, val_history, path):
         Validation perplexity per epoch, or empty.
     path : str or os.PathLike
         Image file; the format follows the suffix.
+
+    Raises
+    ------
+    ValueError
+        If no training perplexity is finite: there would be nothing to see.
     """
+    if not any(math.isfinite(p) for p in history):
+        raise ValueError("nothing to draw: no epoch has a finite training perplexity")
     Figure, FigureCanvasAgg, FormatStrFormatter = _matplotlib()
     figure = Figure(figsize=(6, 4))
     FigureCanvasAgg(figure)

@@ -13,7 +13,6 @@ Each process is in its own process group, is sent SIGKILL when the launcher
 dies (Linux), and is ended by ``SIGALRM`` if it outlives the job's timeout.
 """
 
-import argparse
 import os
 import signal
 import socket
@@ -23,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .processes import Follower, child_setup, describe_exit
+from .launch_args import PROG, Usage, parse_args
+from .processes import MAX_PROCESSES, MAX_TIMEOUT, Follower, child_setup, describe_exit
 
 __all__ = ["JobFailed", "LocalJob", "free_port", "main"]
 
@@ -31,7 +31,14 @@ _GRACE = 30.0  # seconds the scheduler and servers get to exit after the workers
 
 
 class JobFailed(RuntimeError):
-    """A process of the job failed, or the job outlived its timeout."""
+    """A process of the job failed, or the job outlived its timeout.
+
+    :attr:`summary` says it in one line (the message adds the log's last lines).
+    """
+
+    def __init__(self, message, summary=None):
+        super().__init__(message)
+        self.summary = summary or " ".join(message.split())
 
 
 def free_port(host="127.0.0.1"):
@@ -73,6 +80,12 @@ class LocalJob:
         if num_workers < 1 or num_servers < 1:
             raise ValueError("a kvstore job needs at least one worker and one "
                              "server, got %d and %d" % (num_workers, num_servers))
+        if num_workers + num_servers > MAX_PROCESSES:
+            raise ValueError("a job on one machine runs at most %d workers and servers, "
+                             "got %d" % (MAX_PROCESSES, num_workers + num_servers))
+        if not 0 < timeout <= MAX_TIMEOUT:  # NaN fails too
+            raise ValueError("timeout must be a number of seconds from 0 to %d, got %r"
+                             % (MAX_TIMEOUT, timeout))
         self.command, self.timeout, self.echo = list(command), float(timeout), echo
         self.num_workers, self.num_servers = num_workers, num_servers
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="d2l_rnn-job-"))
@@ -158,14 +171,16 @@ class LocalJob:
     def _fail(self, name, proc, path):
         others = sum(p.poll() is None for _, p, _ in self.processes)
         self.stop()
-        tail = path.read_text(errors="replace").splitlines()[-12:]
+        tail = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+        what = "distributed job failed: %s (pid %d) %s after %.1f s" % (
+            name, proc.pid, describe_exit(proc.returncode, int(self.timeout + 2 * _GRACE)),
+            time.monotonic() - self._started)
         raise JobFailed(
-            "distributed job failed: %s (pid %d) %s after %.1f s. A kvstore job "
-            "cannot go on without every process (ps-lite would wait for it "
-            "forever), so the %d other running processes were stopped. Last lines "
-            "of %s:\n%s" % (name, proc.pid, describe_exit(proc.returncode, int(
-                self.timeout + 2 * _GRACE)), time.monotonic() - self._started,
-                others, path, "\n".join("  " + line for line in tail)))
+            "%s. A kvstore job cannot go on without every process (ps-lite would wait "
+            "for it forever), so the %d other running processes were stopped. Last lines "
+            "of %s:\n%s" % (what, others, path, "\n".join("  " + line for line in tail[-12:])),
+            summary="%s; the %d other processes were stopped; its log %s ends: %s"
+            % (what, others, path, tail[-1].strip() if tail else "(empty)"))
 
     def _fail_timeout(self):
         running = [name for name, p, _ in self.processes if p.poll() is None]
@@ -194,29 +209,29 @@ class LocalJob:
 
 
 def main(argv=None):
-    """``python -m d2l_rnn.dist.local -n N [-s S] [--timeout T] -- COMMAND...``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m d2l_rnn.dist.local",
-        description="Run COMMAND as N kvstore workers with 1 scheduler and S "
-                    "servers on 127.0.0.1; worker 0's output is shown.")
-    parser.add_argument("-n", "--num-workers", type=int, required=True)
-    parser.add_argument("-s", "--num-servers", type=int, default=1)
-    parser.add_argument("--timeout", type=float, default=3600.0,
-                        help="seconds the whole job may take (default 3600)")
-    parser.add_argument("--log-dir", help="where the processes' logs go")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        parser.error("give the worker's command after --")
+    """``python -m d2l_rnn.dist.local -n N [-s S] [--timeout T] -- COMMAND...``.
+
+    Returns 0 when every worker succeeded; 2 with one line on stderr for a
+    bad argument or a failed job; 130, silently, on Ctrl-C (the job's
+    processes are stopped first).
+    """
     try:
-        job = LocalJob(command, args.num_workers, args.num_servers, args.timeout,
+        args = parse_args(argv)
+        job = LocalJob(args.command, args.num_workers, args.num_servers, args.timeout,
                        args.log_dir, echo=sys.stdout)
         with job:
             job.wait()
-    except (JobFailed, ValueError) as err:
-        print("error: %s" % err, file=sys.stderr)
-        return 1
+    except Usage as err:
+        print("%s: error: %s (see %s --help)" % (PROG, err, PROG), file=sys.stderr)
+        return 2
+    except JobFailed as err:
+        print("%s: error: %s" % (PROG, err.summary), file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as err:  # counts, an unwritable log folder, a failed start
+        print("%s: error: %s" % (PROG, " ".join(str(err).split())), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     print("logs: %s" % job.log_dir, file=sys.stderr)
     return 0
 

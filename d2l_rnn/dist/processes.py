@@ -10,7 +10,11 @@ import ctypes
 import signal
 import sys
 
-__all__ = ["child_setup", "describe_exit", "Follower"]
+__all__ = ["child_setup", "describe_exit", "Follower", "MAX_PROCESSES", "MAX_TIMEOUT"]
+
+# Bounds on what one machine is asked to run: processes, and seconds (the
+# lifetime alarm takes an unsigned int; a week is more than any job here).
+MAX_PROCESSES, MAX_TIMEOUT = 64, 7 * 24 * 3600.0
 
 _PR_SET_PDEATHSIG = 1
 

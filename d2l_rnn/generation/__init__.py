@@ -39,6 +39,14 @@ __all__ = ["generate_ids", "greedy_generate", "model_feed", "gluon_feed", "predi
            "softmax_with_temperature", "truncate", "sampling_choose", "generate"]
 
 
+def _decode(ids, idx_to_char):
+    if max(ids) >= len(idx_to_char):
+        raise ValueError("the model chose character id %d, but idx_to_char has only %d "
+                         "characters; pass the vocabulary the model was trained with"
+                         % (max(ids), len(idx_to_char)))
+    return "".join(idx_to_char[i] for i in ids)
+
+
 def generate_ids(ids, num_chars, feed, choose=greedy_choose):
     """Return ``ids`` followed by ``num_chars`` generated ids.
 
@@ -81,7 +89,7 @@ def greedy_generate(prefix, num_chars, feed, idx_to_char, char_to_idx):
     """
     ids = check_prefix(prefix, char_to_idx)
     check_count("num_chars", num_chars)
-    return "".join(idx_to_char[i] for i in generate_ids(ids, num_chars, feed))
+    return _decode(generate_ids(ids, num_chars, feed), idx_to_char)
 
 
 def gluon_feed(model, ctx):
@@ -197,4 +205,4 @@ def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
     if on_char is not None:
         choose = streaming(choose, idx_to_char, on_char)
     output = generate_ids(ids, num_chars, model_feed(model, ctx), choose)
-    return "".join(idx_to_char[i] for i in output)
+    return _decode(output, idx_to_char)

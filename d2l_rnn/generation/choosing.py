@@ -27,9 +27,14 @@ def softmax_with_temperature(logits, temperature):
     logits : array-like, shape ``(vocab_size,)``
     temperature : float
     """
-    scaled = np.asarray(logits, dtype=np.float64) / temperature
-    # Subtracting the maximum keeps exp() finite even for tiny temperatures.
-    weights = np.exp(scaled - scaled.max())
+    logits = np.asarray(logits, dtype=np.float64)
+    if not np.isfinite(logits).all():
+        raise ValueError("the model's scores are not finite (NaN or infinite parameters?); "
+                         "it cannot be sampled from")
+    # Subtracting the maximum first keeps exp() finite; dividing after it, a
+    # tiny temperature sends every other score to -inf, i.e. greedy.
+    with np.errstate(over="ignore"):
+        weights = np.exp((logits - logits.max()) / temperature)
     return weights / weights.sum()
 
 
@@ -73,6 +78,10 @@ def streaming(choose, idx_to_char, on_char):
     """Return ``choose`` that also calls ``on_char`` with each chosen character."""
     def choose_and_pass_on(scores):
         i = choose(scores)
+        if i >= len(idx_to_char):
+            raise ValueError("the model chose character id %d, but idx_to_char has only %d "
+                             "characters; pass the vocabulary the model was trained with"
+                             % (i, len(idx_to_char)))
         on_char(idx_to_char[i])
         return i
     return choose_and_pass_on
