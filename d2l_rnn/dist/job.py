@@ -24,7 +24,8 @@ import socket
 import sys
 from pathlib import Path
 
-from .._util.files import write_atomically
+from .._util.errors import mxnet_message
+from .._util.files import replace_atomically, write_atomically
 from ..data import load_data_time_machine
 from ..devices import parse_contexts
 from ..model import build_model
@@ -105,7 +106,8 @@ def run_job(job):
         name = "worker-%s-%d" % (socket.gethostname(), os.getpid())
         out = Path(job["output_dir"])
         out.mkdir(parents=True, exist_ok=True)
-        model.save_parameters(str(out / (name + ".params")))
+        replace_atomically(out / (name + ".params"),
+                           lambda tmp: model.save_parameters(str(tmp)))
         write_atomically(out / (name + ".json"), json.dumps({
             "kvstore": job["kvstore"], "history": history,
             "params": name + ".params"}).encode())
@@ -121,8 +123,8 @@ def main(argv=None):
         return 2
     try:
         run_job(load_job(argv[0]))
-    except (ValueError, RuntimeError) as err:
-        print("error: %s" % err, file=sys.stderr)
+    except (ValueError, RuntimeError, OSError) as err:  # MXNetError is a RuntimeError
+        print("error: %s" % mxnet_message(err), file=sys.stderr)  # its one useful line
         return 2
     return 0
 
