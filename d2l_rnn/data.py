@@ -13,17 +13,16 @@ an interrupted or corrupt download can never replace a good file.
 
 from __future__ import annotations
 
-import hashlib
 import numbers
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._util.checks import check_positive_int
+from ._util.download import fetch
 from ._util.files import write_atomically
 from ._util.hints import CharToIdx, IdxToChar, StrPath
-from ._util.text import TextDecodeError, encode, read_text_file
+from ._util.text import ShortTextError, TextDecodeError, encode, read_text_file
 
 if TYPE_CHECKING:  # for the annotations only
     import numpy as np
@@ -44,14 +43,6 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 class ChecksumError(OSError):
     """A downloaded file does not have the expected SHA-1."""
-
-
-class ShortTextError(ValueError):
-    """The text has fewer characters than asked for; :attr:`available` says how many."""
-
-    def __init__(self, message, available):
-        super().__init__(message)
-        self.available = available
 
 
 def cache_dir():
@@ -82,40 +73,6 @@ def find_time_machine(data_dir=None):
     return None
 
 
-def _fetch(url, timeout, deadline, max_bytes):
-    """Return ``(body, sha1)``; raise ``RuntimeError(why)`` on any failure.
-
-    The body is hashed as it streams in, and the download is bounded as a
-    whole: ``deadline`` seconds and ``max_bytes`` bytes, whatever the server
-    does (a trickle of one byte a second passes every per-read timeout).
-    """
-    import requests
-    import urllib3
-
-    start, digest, body = time.monotonic(), hashlib.sha1(), bytearray()
-    try:
-        with requests.get(url, timeout=(timeout, min(timeout, deadline)), stream=True) as reply:
-            reply.raise_for_status()
-            length = reply.headers.get("Content-Length", "")
-            if length.isdigit() and int(length) > max_bytes:
-                raise RuntimeError("it is %s bytes, more than the %d allowed"
-                                   % (length, max_bytes))
-            # read1 returns what has arrived (read() would wait for a full chunk).
-            read = getattr(reply.raw, "read1", None) or reply.raw.read
-            while True:
-                if time.monotonic() - start > deadline:
-                    raise RuntimeError("it took longer than %g s" % deadline)
-                chunk = read(65536, decode_content=True)
-                if not chunk:
-                    return bytes(body), digest.hexdigest()
-                body += chunk
-                digest.update(chunk)
-                if len(body) > max_bytes:
-                    raise RuntimeError("it is more than the %d bytes allowed" % max_bytes)
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
-        raise RuntimeError(str(err) or type(err).__name__) from None
-
-
 def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
                           timeout=30, deadline=300, max_bytes=16 * 2 ** 20):
     """Download the text into ``data_dir`` (default: :func:`cache_dir`).
@@ -141,7 +98,7 @@ def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
     """
     target_dir = Path(data_dir) if data_dir is not None else cache_dir()
     try:
-        body, got = _fetch(url, timeout, deadline, max_bytes)
+        body, got = fetch(url, timeout, deadline, max_bytes)
     except RuntimeError as err:
         raise OSError(
             "could not download %s (%s); copy %s into %s by hand, or pass "

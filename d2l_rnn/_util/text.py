@@ -13,7 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TextDecodeError", "read_text_file", "encode"]
+__all__ = ["ShortTextError", "TextDecodeError", "read_text_file", "encode"]
+
+
+class ShortTextError(ValueError):
+    """The text has fewer characters than asked for; :attr:`available` says how many."""
+
+    def __init__(self, message, available):
+        super().__init__(message)
+        self.available = available
 
 
 class TextDecodeError(ValueError):
