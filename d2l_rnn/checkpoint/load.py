@@ -92,7 +92,8 @@ class Checkpoint:
             If the state does not fit ``trainer`` (another optimizer or model).
         """
         if self.trainer_state is not None:
-            restore_trainer_state(trainer, *self.trainer_state, self.path / TRAINER)
+            doc, states = self.trainer_state
+            restore_trainer_state(trainer, doc, states, self.path / TRAINER)
 
 
 def _load_parameters(model, data, snapshot, ctx):

@@ -25,11 +25,11 @@ from .layout import LOCK
 try:
     import fcntl
 except ImportError:  # Windows: no flock; one writer per folder is then up to the user
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["FolderLock", "lock_folder", "holds_lock"]
 
-_HELD = {}  # realpath of a folder -> its FolderLock, for this process
+_HELD: dict = {}  # realpath of a folder -> its FolderLock, for this process
 
 
 def _key(directory):
