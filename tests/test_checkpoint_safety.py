@@ -394,3 +394,19 @@ def test_save_every_is_kept_for_a_resumed_run(tmp_path, capsys):
     finally:
         d2l_rnn.cli.run.save_checkpoint = real
     assert saved == [3, 6, 7]
+
+
+def test_overwrite_replaces_a_run_with_its_best_snapshot_but_not_a_users_file(tmp_path, capsys):
+    """Bug it catches: best/ counted as a user's folder (overwrite always refused), or
+    anything inside best/ counted as ours."""
+    args = ["train", "--num-hiddens", "8", "--ctx", "cpu", "--val-chars", "300",
+            "--pred-len", "3", "--save", tmp_path]
+    assert run(capsys, *args, "--epochs", "2").code == 0
+    assert (tmp_path / "best").is_dir()
+    assert run(capsys, *args, "--epochs", "1", "--overwrite").code == 0
+    assert d2l_rnn.load_checkpoint(tmp_path).epoch == 1
+    (tmp_path / "best" / "notes.txt").write_text("mine")
+    assert run(capsys, *args, "--epochs", "3").code == 2  # another run, no --overwrite
+    line = one_error_line(run(capsys, *args, "--epochs", "3", "--overwrite"))
+    assert "holds files that are not d2l_rnn snapshots (best)" in line
+    assert (tmp_path / "best" / "notes.txt").read_text() == "mine"
