@@ -44,3 +44,27 @@ def ctx():
 def time_machine():
     """``(corpus_indices, char_to_idx, idx_to_char, vocab_size)`` for 10,000 chars."""
     return d2l_rnn.load_data_time_machine()
+
+
+@pytest.fixture(scope="session")
+def chapter_run(time_machine):
+    """The chapter's full run on the CPU, once per session: ``(history, printed text, model)``.
+
+    Shared by the checks of its printed lines and numbers and by the
+    generation tests that need the chapter's trained model.
+    """
+    import contextlib
+    import io
+
+    import mxnet as mx
+    from mxnet.gluon import rnn
+
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = time_machine
+    d2l_rnn.set_seed(0)
+    model = d2l_rnn.RNNModel(rnn.RNN(256), vocab_size)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        history = d2l_rnn.train_and_predict_rnn_gluon(
+            model, 256, vocab_size, mx.cpu(), corpus_indices, idx_to_char, char_to_idx,
+            200, 35, 1e2, 1e-2, 32, 50, 50, ["traveller", "time traveller"])
+    return history, printed.getvalue(), model

@@ -145,14 +145,14 @@ def test_one_blas_thread_inside_the_settings_back_after():
 def trained(request, time_machine):
     """The chapter's model (its 200 epochs), or a GRU or LSTM trained for 30 epochs.
 
-    Module-scoped: each model is trained once for both tests that use it.
+    Module-scoped: each model is trained once for both tests that use it; the
+    chapter's is the session's one chapter run.
     """
+    if request.param == "chapter":
+        return request.getfixturevalue("chapter_run")[2]
     corpus_indices, _, _, vocab_size = time_machine
     d2l_rnn.set_seed(0)
-    if request.param == "chapter":
-        model, epochs = d2l_rnn.RNNModel(gluon.rnn.RNN(256), vocab_size), 200
-    else:
-        model, epochs = build_model(request.param, 128, 1, vocab_size), 30
+    model, epochs = build_model(request.param, 128, 1, vocab_size), 30
     with contextlib.redirect_stdout(io.StringIO()):   # no prefixes: nothing to print
         d2l_rnn.train_and_predict_rnn_gluon(
             model, model.rnn._hidden_size, vocab_size, mx.cpu(), corpus_indices, [], {},

@@ -150,26 +150,9 @@ def test_bad_prefix_fails_before_training(time_machine, ctx, capsys):
 BOOK = {50: 4.31, 100: 2.06, 150: 1.50, 200: 1.34}
 
 
-@pytest.fixture(scope="session")
-def chapter_run(time_machine):
-    """The chapter's full run on the CPU, once per session: ``(history, printed text)``."""
-    import contextlib
-    import io
-
-    corpus_indices, char_to_idx, idx_to_char, vocab_size = time_machine
-    d2l_rnn.set_seed(0)
-    model = d2l_rnn.RNNModel(rnn.RNN(256), vocab_size)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        history = d2l_rnn.train_and_predict_rnn_gluon(
-            model, 256, vocab_size, mx.cpu(), corpus_indices, idx_to_char, char_to_idx,
-            200, 35, 1e2, 1e-2, 32, 50, 50, PREFIXES)
-    return history, printed.getvalue()
-
-
 @pytest.mark.slow
 def test_chapter_run_prints_the_chapters_lines(chapter_run):
-    history, out = chapter_run
+    history, out, _ = chapter_run
     lines = out.splitlines()
     assert len(history) == 200 and len(lines) == 4 * (1 + len(PREFIXES))
     for i, epoch in enumerate(BOOK):
@@ -185,7 +168,7 @@ def test_chapter_run_prints_the_chapters_lines(chapter_run):
 @pytest.mark.slow
 def test_chapter_run_reproduces_the_books_perplexities(chapter_run):
     """Within 10% of each perplexity the book printed (CPUs and builds differ by ~3%)."""
-    history, _ = chapter_run
+    history, _, _ = chapter_run
     got = {epoch: round(history[epoch - 1], 3) for epoch in BOOK}
     assert all(abs(got[e] - BOOK[e]) <= 0.1 * BOOK[e] for e in BOOK), (got, BOOK)
 
