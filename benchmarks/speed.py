@@ -188,10 +188,19 @@ def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torc
 
 
 def run_alone(rows, num_epochs, seed=0, torch_threads=0):
-    """Run each row alone, one after the other, its chapter lines not shown; return results."""
+    """Run each row alone, one after the other, its chapter lines not shown; return results.
+
+    Each row runs in a thread of its own, as in the interleaved run: MXNet's
+    import leaves the main thread one OpenMP thread, so a row run on the main
+    thread would be compared with itself on another thread count.
+    """
+    data, ctx = d2l_rnn.load_data_time_machine(), d2l_rnn.try_gpu()
+    results = {}
     with contextlib.redirect_stdout(io.StringIO()):
-        return run_rows(rows, num_epochs, seed, log=lambda line: None, interleave=False,
-                        torch_threads=torch_threads)
+        for name in rows:
+            results.update(_run_interleaved([name], num_epochs, seed, data, ctx,
+                                            lambda line: None, torch_threads))
+    return results
 
 
 def _print_solo_check(results, rows, args):
