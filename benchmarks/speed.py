@@ -25,18 +25,21 @@ import argparse
 import contextlib
 import importlib.util
 import io
+import json
 import os
+import subprocess
 import sys
 import threading
 import time
 from collections import namedtuple
+from pathlib import Path
 
 import d2l_rnn
 from d2l_rnn import scratch, training
 from d2l_rnn._compat import import_mxnet
 from d2l_rnn._util.checks import check_positive_int
 
-from . import chapter_baseline, floor
+from . import chapter_baseline, floor, thread_environment
 from .chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
 from .common import CHAPTER, epoch_timer
 from .floor import model_floor
@@ -188,19 +191,33 @@ def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torc
 
 
 def run_alone(rows, num_epochs, seed=0, torch_threads=0):
-    """Run each row alone, one after the other, its chapter lines not shown; return results.
+    """Run each row alone, one after the other, each in a fresh process; return results.
 
-    Each row runs in a thread of its own, as in the interleaved run: MXNet's
-    import leaves the main thread one OpenMP thread, so a row run on the main
-    thread would be compared with itself on another thread count.
+    A fresh process each: MXNet work that runs in a process after other rows'
+    epochs was seen to slow down (to about the speed of MXNet's shared-pool
+    engine), which would make a row's figure alone depend on what ran
+    before it. In the child the row runs in a thread of its own, as in turns
+    (MXNet's import leaves the main thread one OpenMP thread).
     """
-    data, ctx = d2l_rnn.load_data_time_machine(), d2l_rnn.try_gpu()
+    root = Path(__file__).resolve().parent.parent
     results = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for name in rows:
-            results.update(_run_interleaved([name], num_epochs, seed, data, ctx,
-                                            lambda line: None, torch_threads))
+    for name in rows:
+        command = [sys.executable, "-m", "benchmarks.speed", "--alone", name, "--epochs",
+                   str(num_epochs), "--seed", str(seed), "--torch-threads", str(torch_threads)]
+        out = subprocess.run(command, cwd=root, env=thread_environment(), capture_output=True,
+                             text=True, check=True).stdout
+        fields = json.loads(out.rsplit("@@ result ", 1)[1])
+        results[name] = Result(fields["seconds"], fields["total"], fields["perplexity"])
     return results
+
+
+def _run_alone_here(name, num_epochs, seed, torch_threads):
+    """The child's side of :func:`run_alone`: one row, its result as the last line."""
+    data, ctx = d2l_rnn.load_data_time_machine(), d2l_rnn.try_gpu()
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = _run_interleaved([name], num_epochs, seed, data, ctx, lambda line: None,
+                                  torch_threads)[name]
+    print("@@ result " + json.dumps(result._asdict()))
 
 
 def _print_solo_check(results, rows, args):
@@ -230,10 +247,14 @@ def main(argv=None):
     parser.add_argument("--solo-epochs", type=int, default=None,
                         help="after the interleaved table, run each row alone for this many "
                              "epochs and compare (default: --epochs; 0: skip)")
+    parser.add_argument("--alone", choices=ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--sequential", action="store_true",
                         help="run the rows one after the other instead of epoch by epoch "
                              "in turn")
     args = parser.parse_args(argv)
+    if args.alone:
+        _run_alone_here(args.alone, args.epochs, args.seed, args.torch_threads)
+        return 0
     has_torch = importlib.util.find_spec("torch") is not None
     if args.rows is None:
         rows = [r for r in ROWS if r != "torch" or has_torch]
