@@ -22,10 +22,10 @@ from .options import (
     _number,
     _positive_int,
     _seed,
+    add_checkpoint,
     add_evaluate,
     add_own_text,
     add_sampling,
-    add_which,
 )
 from .saving import SAVE_EVERY
 
@@ -118,9 +118,7 @@ def _add_generate(subparsers):
         "Temperature 0 is the chapter's greedy predict_rnn_gluon; T > 0 samples from "
         "softmax(logits / T), cut to the K likeliest characters (--top-k) or to the fewest "
         "whose probabilities reach P (--top-p).")
-    p.add_argument("--checkpoint", required=True, metavar="DIR",
-                   help="a folder written by `d2l-rnn train --save DIR` (or a snapshot in it)")
-    add_which(p)
+    add_checkpoint(p)
     p.add_argument("--prefix", required=True, metavar="TEXT",
                    help="text to start from; only characters of the model's vocabulary")
     p.add_argument("--len", type=_length, default=50, metavar="N",

@@ -12,7 +12,7 @@ from .._util.checks import BadValue, check_count, check_fraction, check_number, 
 from ..model import MAX_LAYERS
 from ..settings import MAX_GENERATED, MAX_SEED
 
-__all__ = ["add_own_text", "add_sampling", "add_which", "add_evaluate"]
+__all__ = ["add_own_text", "add_sampling", "add_checkpoint", "add_evaluate"]
 
 def _flag_type(check, convert, **bounds):
     """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
@@ -66,8 +66,10 @@ def add_own_text(p):
                    "grad_norm, seconds) as training goes; continued on --resume")
 
 
-def add_which(p):
-    """``--which {best,last}``: which snapshot of a checkpoint folder to use."""
+def add_checkpoint(p):
+    """``--checkpoint DIR`` and ``--which {best,last}``: the snapshot a command reads."""
+    p.add_argument("--checkpoint", required=True, metavar="DIR",
+                   help="a folder written by `d2l-rnn train --save DIR` (or a snapshot in it)")
     p.add_argument("--which", choices=("best", "last"),
                    help="the snapshot with the lowest validation perplexity (DIR/best) or the "
                    "latest (default: best when the folder has one)")
@@ -92,9 +94,7 @@ def add_evaluate(subparsers):
         "on it: exp of the mean cross-entropy of predicting each character from those "
         "before it. The text is prepared as the checkpoint's training text was (The Time "
         "Machine's: lower-cased, line breaks as spaces).")
-    p.add_argument("--checkpoint", required=True, metavar="DIR",
-                   help="a folder written by `d2l-rnn train --save DIR` (or a snapshot in it)")
-    add_which(p)
+    add_checkpoint(p)
     p.add_argument("--data", required=True, metavar="FILE", help="the text to evaluate on")
     p.add_argument("--lower", action="store_true", default=None,
                    help="lower-case the text first (default: as the checkpoint was trained)")
