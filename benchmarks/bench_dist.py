@@ -5,7 +5,7 @@ chapter's model (256-unit ReLU RNN, global batch 32 x 35) three ways with the
 same global batch and prints characters per second for each:
 
 * one process, no kvstore (``train_and_predict_rnn_gluon`` on the CPU);
-  like the job's processes (:class:`~d2l_rnn.dist.local.LocalJob`'s default)
+  like the job's processes (:class:`~d2l_rnn.distributed.local.LocalJob`'s default)
   it runs with ``OMP_NUM_THREADS=1``, so all rows use one thread each;
 * a ``dist_sync`` job with 1 worker, 1 server, 1 scheduler;
 * a ``dist_sync`` job with 2 workers (16 rows each), 1 server, 1 scheduler.
@@ -13,7 +13,7 @@ same global batch and prints characters per second for each:
 Throughput comes from the per-epoch times the training function prints
 (``pred_period=1``), first epoch dropped (warm-up), median of the rest, so
 process start-up and MXNet's import are not counted. The jobs are started
-with :mod:`d2l_rnn.dist.local`, on 127.0.0.1.
+with :mod:`d2l_rnn.distributed.local`, on 127.0.0.1.
 """
 
 import argparse
@@ -74,12 +74,12 @@ def _one_process(settings):
 
 
 def _job(settings, num_workers, workdir):
-    from d2l_rnn.dist.local import LocalJob
+    from d2l_rnn.distributed.local import LocalJob
 
     job_file = Path(workdir) / ("job-%d.json" % num_workers)
     job_file.write_text(json.dumps(dict(settings, kvstore="dist_sync", pred_period=1)))
     logs = Path(workdir) / ("logs-%d" % num_workers)
-    command = [sys.executable, "-m", "d2l_rnn.dist.job", str(job_file)]
+    command = [sys.executable, "-m", "d2l_rnn.distributed.job", str(job_file)]
     with LocalJob(command, num_workers, timeout=1800, log_dir=logs) as job:
         paths = job.wait()
     return paths[0].read_text()

@@ -14,7 +14,7 @@ Below this face: the chapter's own modules (:mod:`.data`, :mod:`.samplers`,
 its fast step), :mod:`.scratch`, :mod:`.devices`, :mod:`.seeding`,
 :mod:`.settings`), and one sub-package per other concern:
 the ``d2l-rnn`` command line (:mod:`.cli`), checkpoints (:mod:`.checkpoint`)
-and several devices and machines (:mod:`.dist`).
+and several devices and machines (:mod:`.distributed`).
 """
 
 from ._compat import import_mxnet as _import_mxnet

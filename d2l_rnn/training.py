@@ -24,7 +24,7 @@ from ._compat import import_mxnet
 from ._util.hints import Block, Context, Contexts, Corpus
 from .clipping import grad_clipping
 from .devices import context_list
-from .dist.parallel import DataParallel
+from .distributed.parallel import DataParallel
 from .generation import predict_rnn_gluon
 from .loop import (
     check_training_args,
@@ -48,7 +48,7 @@ class GluonEpoch:
     """One epoch of training ``model`` with ``trainer``; call it to train one.
 
     ``model`` is initialised on every device of ``parallel`` (a
-    :class:`~d2l_rnn.dist.parallel.DataParallel`: the devices, and this
+    :class:`~d2l_rnn.distributed.parallel.DataParallel`: the devices, and this
     process's rows of each global ``(batch_size, num_steps)`` batch). A
     :class:`~d2l_rnn.optimizer.ClippedSGDTrainer` clips the gradient to
     ``clipping_theta`` and updates on any number of devices; any other
@@ -195,7 +195,7 @@ def train_and_predict_rnn_gluon(model: Block, num_hiddens: int, vocab_size: int,
     ``ctx`` may be one context or a list (``try_all_gpus()``): with several,
     the batch rows are split across them. ``kvstore`` is ``'device'`` (one
     machine) or ``'dist_sync'`` / ``'dist_async'`` for a job started by a
-    launcher (:mod:`d2l_rnn.dist`); the returned and printed perplexities
+    launcher (:mod:`d2l_rnn.distributed`); the returned and printed perplexities
     are then those of the whole job.
 
     Returns

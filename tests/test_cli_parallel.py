@@ -68,7 +68,7 @@ def test_unknown_kvstore_is_refused(capsys):
 
 def _job(tmp_path, *train_args):
     return subprocess.run(
-        [sys.executable, "-m", "d2l_rnn.dist.local", "-n", "2", "--timeout", "150",
+        [sys.executable, "-m", "d2l_rnn.distributed.local", "-n", "2", "--timeout", "150",
          "--log-dir", str(tmp_path / "logs"), "--", sys.executable, "-m", "d2l_rnn",
          "train", *TINY, "--pred-period", "1", "--kvstore", "dist_sync", *train_args],
         capture_output=True, text=True, timeout=200)

@@ -1,7 +1,7 @@
 """dist_sync / dist_async jobs on 127.0.0.1, and what happens when a process dies.
 
 Every job here is 1 scheduler + 1 server + 2 workers started by
-d2l_rnn.dist.local with a bounded timeout; LocalJob kills every process group
+d2l_rnn.distributed.local with a bounded timeout; LocalJob kills every process group
 on the way out, and pytest-timeout bounds each test as a last resort.
 """
 
@@ -18,14 +18,14 @@ import pytest
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.dist.job import job_defaults
-from d2l_rnn.dist.local import JobFailed, LocalJob
+from d2l_rnn.distributed.job import job_defaults
+from d2l_rnn.distributed.local import JobFailed, LocalJob
 
 pytestmark = [pytest.mark.dist, pytest.mark.timeout(240)]
 
 TINY = {"num_hiddens": 32, "num_epochs": 4, "pred_period": 2, "pred_len": 10,
         "prefixes": ["traveller"]}
-WORKER = [sys.executable, "-m", "d2l_rnn.dist.job"]
+WORKER = [sys.executable, "-m", "d2l_rnn.distributed.job"]
 
 
 def _job_file(tmp_path, **settings):
@@ -60,7 +60,7 @@ def test_dist_sync_matches_one_process(tmp_path, seed):
     # The README's recipe, as a command line.
     job = _job_file(tmp_path, kvstore="dist_sync", seed=seed)
     run = subprocess.run(
-        [sys.executable, "-m", "d2l_rnn.dist.local", "-n", "2", "--timeout", "150",
+        [sys.executable, "-m", "d2l_rnn.distributed.local", "-n", "2", "--timeout", "150",
          "--log-dir", str(tmp_path / "logs"), "--", *WORKER, str(job)],
         capture_output=True, text=True, timeout=200)
     assert run.returncode == 0, run.stderr

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from d2l_rnn.dist import cluster as mxlaunch
-from d2l_rnn.dist import job as worker
-from d2l_rnn.dist import kvstore as distributed
-from d2l_rnn.dist import local as launcher
-from d2l_rnn.dist import processes as _processes
+from d2l_rnn.distributed import cluster as mxlaunch
+from d2l_rnn.distributed import job as worker
+from d2l_rnn.distributed import kvstore as distributed
+from d2l_rnn.distributed import local as launcher
+from d2l_rnn.distributed import processes as _processes
 
 
 @pytest.mark.parametrize("num_workers,batch_size", [(1, 5), (2, 32), (3, 32), (4, 7), (5, 5)])
@@ -50,7 +50,7 @@ def test_bad_stall_timeout(value):
 
 
 def test_watchdog_exits_a_stuck_process():
-    code = ("from d2l_rnn.dist.kvstore import Watchdog; import time; "
+    code = ("from d2l_rnn.distributed.kvstore import Watchdog; import time; "
             "w = Watchdog(0.5, 'test'); w.arm(); time.sleep(30)")
     start = time.monotonic()
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -61,7 +61,7 @@ def test_watchdog_exits_a_stuck_process():
 
 
 def test_a_disarmed_watchdog_lets_the_process_live():
-    code = ("from d2l_rnn.dist.kvstore import Watchdog; import time; "
+    code = ("from d2l_rnn.distributed.kvstore import Watchdog; import time; "
             "w = Watchdog(0.3, 'test'); w.arm(); w.disarm(); time.sleep(1.5); print('alive')")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
@@ -112,7 +112,7 @@ def test_child_lifetime_survives_exec():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_children_die_with_the_launcher(tmp_path):
-    code = ("import subprocess, sys; from d2l_rnn.dist import processes as _processes; "
+    code = ("import subprocess, sys; from d2l_rnn.distributed import processes as _processes; "
             "p = subprocess.Popen(['sleep', '60'], preexec_fn=_processes.child_setup(120)); "
             "print(p.pid, flush=True); sys.stdin.read()")
     parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
@@ -162,7 +162,7 @@ def _one_line(capsys):
 def test_launcher_bad_arguments_are_one_line_and_exit_2(argv, message, capsys):
     assert launcher.main(argv) == 2
     line = _one_line(capsys)
-    assert line.startswith("python -m d2l_rnn.dist.local: error: ") and message in line, line
+    assert line.startswith("python -m d2l_rnn.distributed.local: error: ") and message in line, line
 
 
 def test_launcher_log_dir_that_is_a_file(tmp_path, capsys):
@@ -184,7 +184,7 @@ def test_local_job_bounds_its_arguments():
 
 
 def test_launcher_ctrl_c_stops_the_job_silently_with_130(tmp_path):
-    code = ("import sys; from d2l_rnn.dist import local; "
+    code = ("import sys; from d2l_rnn.distributed import local; "
             "sys.exit(local.main(['-n', '1', '--log-dir', sys.argv[1], '--', 'sleep', '60']))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -211,7 +211,7 @@ def test_free_port_is_bindable():
 
 def test_mxnet_launch_script_runs_on_this_python():
     # Only --help: a real launch would look up this machine's outward address.
-    run = subprocess.run([sys.executable, "-m", "d2l_rnn.dist.cluster", "--help"],
+    run = subprocess.run([sys.executable, "-m", "d2l_rnn.distributed.cluster", "--help"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "--launcher {local,ssh,mpi,sge,yarn}" in run.stdout and "--hostfile" in run.stdout

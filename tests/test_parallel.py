@@ -101,7 +101,8 @@ def test_more_devices_than_rows(time_machine, capsys):
 @pytest.mark.parametrize("kvstore,ctx,error,match", [
     ("local", TWO, ValueError, "kvstore must be one of"),
     ("dist_async", TWO, ValueError, "one context per worker"),
-    ("dist_sync", [mx.cpu()], RuntimeError, "DMLC_ROLE, DMLC_PS_ROOT_URI.*d2l_rnn.dist.local"),
+    ("dist_sync", [mx.cpu()], RuntimeError,
+     "DMLC_ROLE, DMLC_PS_ROOT_URI.*d2l_rnn.distributed.local"),
 ])
 def test_bad_kvstore(kvstore, ctx, error, match, time_machine, monkeypatch, capsys):
     for name in ("DMLC_ROLE", "DMLC_PS_ROOT_URI", "DMLC_PS_ROOT_PORT", "DMLC_NUM_SERVER",

@@ -10,7 +10,7 @@ import sys
 
 from .._compat import import_mxnet
 from .._util.errors import mxnet_message
-from ..dist.kvstore import KVSTORES
+from ..distributed.kvstore import KVSTORES
 from ..model import CELLS
 from ..settings import SAMPLERS, TrainSettings
 from . import commands, use
@@ -83,7 +83,7 @@ def _add_train(subparsers):
     p.add_argument("--kvstore", choices=KVSTORES, default="device",
                    help="how gradients are summed: device = over the devices of --ctx; "
                    "dist_sync or dist_async = as one worker of a job started by a launcher "
-                   "(python -m d2l_rnn.dist.local, python -m d2l_rnn.dist.cluster) "
+                   "(python -m d2l_rnn.distributed.local, python -m d2l_rnn.distributed.cluster) "
                    "(default: device)")
     p.add_argument("--seed", type=_seed, metavar="N",
                    help="seed for Python's, NumPy's and MXNet's generators; not allowed to "

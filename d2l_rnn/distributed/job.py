@@ -1,4 +1,4 @@
-"""``python -m d2l_rnn.dist.job JOB.json``: train as one worker of a distributed job.
+"""``python -m d2l_rnn.distributed.job JOB.json``: train as one worker of a distributed job.
 
 Every worker of a job runs this with the same job file, under a launcher
 (:mod:`.local` on one machine, :mod:`.cluster` on a cluster). Unlike
@@ -115,10 +115,10 @@ def run_job(job):
 
 
 def main(argv=None):
-    """Entry point: ``python -m d2l_rnn.dist.job JOB.json``; returns the exit status."""
+    """Entry point: ``python -m d2l_rnn.distributed.job JOB.json``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m d2l_rnn.dist.job JOB.json (see the module's "
+        print("usage: python -m d2l_rnn.distributed.job JOB.json (see the module's "
               "docstring for the keys)", file=sys.stderr)
         return 2
     try:

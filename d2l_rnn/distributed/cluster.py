@@ -1,4 +1,4 @@
-"""``python -m d2l_rnn.dist.cluster ARGS``: MXNet's ``tools/launch.py``, runnable on Python 3.9+.
+"""``python -m d2l_rnn.distributed.cluster ARGS``: MXNet's ``tools/launch.py``, on Python 3.9+.
 
 The launcher in the mxnet 1.9.1 wheel (``mxnet/tools/launch.py`` and the
 ``dmlc_tracker`` package beside it) calls ``threading.Thread.isAlive``,

@@ -14,7 +14,7 @@ from .processes import MAX_PROCESSES, MAX_TIMEOUT
 
 __all__ = ["PROG", "Usage", "parse_args"]
 
-PROG = "python -m d2l_rnn.dist.local"
+PROG = "python -m d2l_rnn.distributed.local"
 
 
 class Usage(Exception):

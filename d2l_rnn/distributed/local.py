@@ -1,6 +1,6 @@
 """Start a kvstore job on this machine, on 127.0.0.1, and make sure it ends.
 
-``python -m d2l_rnn.dist.local -n 2 -- COMMAND...`` starts what
+``python -m d2l_rnn.distributed.local -n 2 -- COMMAND...`` starts what
 ``mxnet/tools/launch.py --launcher local`` means to start (one scheduler,
 ``-s`` servers, ``-n`` workers running COMMAND), but with every ``DMLC_*``
 variable ps-lite needs on loopback, a free port, and bounds: it watches the
@@ -71,7 +71,7 @@ class LocalJob:
     Use it as a context manager, so that every process is ended on the way
     out, whatever happens::
 
-        with LocalJob([sys.executable, "-m", "d2l_rnn.dist.job", "job.json"], 2) as job:
+        with LocalJob([sys.executable, "-m", "d2l_rnn.distributed.job", "job.json"], 2) as job:
             job.wait()
     """
 
@@ -209,7 +209,7 @@ class LocalJob:
 
 
 def main(argv=None):
-    """``python -m d2l_rnn.dist.local -n N [-s S] [--timeout T] -- COMMAND...``.
+    """``python -m d2l_rnn.distributed.local -n N [-s S] [--timeout T] -- COMMAND...``.
 
     Returns 0 when every worker succeeded; 2 with one line on stderr for a
     bad argument or a failed job; 130, silently, on Ctrl-C (the job's

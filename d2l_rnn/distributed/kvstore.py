@@ -61,8 +61,8 @@ def check_environment(environ=None):
     if missing:
         raise RuntimeError(
             "a dist_sync/dist_async kvstore needs the environment of a launcher; "
-            "%s not set. Start the job with `python -m d2l_rnn.dist.local -n 2 -- "
-            "COMMAND` on one machine, or `python -m d2l_rnn.dist.cluster` on a cluster"
+            "%s not set. Start the job with `python -m d2l_rnn.distributed.local -n 2 -- "
+            "COMMAND` on one machine, or `python -m d2l_rnn.distributed.cluster` on a cluster"
             % ", ".join(missing))
     if environ["DMLC_ROLE"] != "worker":
         raise RuntimeError("DMLC_ROLE is %r; only a worker trains"
