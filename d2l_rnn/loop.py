@@ -7,10 +7,11 @@ happens after an epoch. Everything else lives here, once:
 
 * :func:`sequence_loss`, the one loss every path trains and evaluates with;
 * :func:`run_epoch`: choose the sampler, reset or detach the hidden state,
-  train each batch, sum the loss;
+  train each batch, sum the loss; with an :class:`EpochCursor`, hooks around
+  each batch, a stop after any batch, and a resume from there;
 * :func:`fit`: the epochs, a divergence check, and callbacks after each
-  epoch (:func:`print_progress` prints the chapter's lines; the command line
-  adds validation, a progress bar and checkpoints).
+  epoch (:func:`print_progress` prints the chapter's lines; the training run,
+  :mod:`d2l_rnn.run`, adds validation, progress and checkpoints).
 
 The loss is summed on the device, so an epoch has exactly one host sync (the
 read of that sum at its end). Everything before it is queued on MXNet's
@@ -19,6 +20,7 @@ asynchronous engine while Python runs ahead.
 
 import dataclasses
 import math
+import random
 import time
 from typing import Optional
 
@@ -28,8 +30,9 @@ from ._compat import import_mxnet
 from ._util.checks import check_number, check_positive_int, check_prefix
 from .samplers import data_iter_consecutive, data_iter_random
 
-__all__ = ["sequence_loss", "perplexity", "detach", "run_epoch", "check_training_args",
-           "check_finite", "epoch_line", "EpochEnd", "fit", "print_progress"]
+__all__ = ["sequence_loss", "perplexity", "detach", "EpochCursor", "run_epoch",
+           "check_training_args", "check_finite", "epoch_line", "EpochEnd", "fit",
+           "print_progress"]
 
 
 def sequence_loss(output, Y, num_targets):
@@ -66,8 +69,66 @@ def detach(state):
     return state.detach()
 
 
+class EpochCursor:
+    """How far an epoch has got: enough to stop it after any batch and go on from there.
+
+    Give one to :func:`run_epoch`. ``python_random`` and ``numpy_random`` are
+    the generators' states at the epoch's start: given, they are restored
+    before the sampler draws, so a resumed epoch draws its batches again;
+    None, they are recorded there. The first ``batches_done`` batches are
+    then skipped: ``losses`` holds their losses (NDArrays of shape ``(1,)``,
+    in order) and ``state`` the hidden state carried after them (consecutive
+    sampling; None with random sampling). ``before_batch(i)`` runs before
+    batch ``i`` (from 0) is issued; ``after_batch(cursor, last)`` after it,
+    when the cursor counts it already (``last``: it was the epoch's last
+    batch). If ``after_batch`` returns true the epoch ends there:
+    ``stopped`` is set and :func:`run_epoch` returns None.
+    """
+
+    def __init__(self, batches_done=0, losses=(), state=None, python_random=None,
+                 numpy_random=None, before_batch=None, after_batch=None):
+        if len(losses) != batches_done:
+            raise ValueError("a cursor after %d batches needs their %d losses, got %d"
+                             % (batches_done, batches_done, len(losses)))
+        self.batches_done, self.losses, self.state = batches_done, list(losses), state
+        self.python_random, self.numpy_random = python_random, numpy_random
+        self.before_batch, self.after_batch, self.stopped = before_batch, after_batch, False
+
+    def _start(self):
+        if self.python_random is None:
+            self.python_random, self.numpy_random = random.getstate(), np.random.get_state()
+        else:
+            random.setstate(self.python_random)
+            np.random.set_state(self.numpy_random)
+
+    def _follow(self, batches, train_batch, begin_state, is_random_iter):
+        nd = import_mxnet().nd
+        self._start()
+        losses, state, skip = self.losses, self.state, self.batches_done
+        batches = iter(batches)
+        upcoming, i = next(batches, None), 0
+        while upcoming is not None:
+            (X, Y), upcoming = upcoming, next(batches, None)
+            if i >= skip:
+                if self.before_batch is not None:
+                    self.before_batch(i)
+                state = begin_state() if is_random_iter or state is None else detach(state)
+                l, state = train_batch(X, Y, state)
+                losses.append(l.detach())
+                self.batches_done, self.state = i + 1, state
+                if self.after_batch is not None and self.after_batch(self, upcoming is None):
+                    self.stopped = True
+                    return None
+            i += 1
+        if i <= skip:
+            raise ValueError("the cursor is after batch %d, but this epoch has %d" % (skip, i))
+        # Every batch has the same number of targets, so the mean of the batch
+        # means is the mean per character: one sum for the epoch, one read.
+        return nd.add_n(*losses).asscalar() / len(losses)
+
+
 def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,
-              ctx, is_random_iter=False):
+              ctx, is_random_iter=False, cursor=None):
     """Train for one pass over the corpus; return the mean of the batches' losses.
 
     ``train_batch(X, Y, state) -> (l, state)`` trains on one minibatch
@@ -77,18 +138,16 @@ def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,
     every batch from a fresh state; consecutive sampling starts once per
     epoch and carries the state, detached, from batch to batch (truncated
     back-propagation through time). With mean batch losses the result is the
-    mean cross-entropy per predicted character, in nats.
+    mean cross-entropy per predicted character, in nats. A ``cursor``
+    (:class:`EpochCursor`) starts the epoch after a given batch, runs hooks
+    around each, and may stop it after any (the result is then None); the
+    losses are summed in one order, so a resumed epoch's mean is bit for bit
+    the uninterrupted one's.
     """
-    nd = import_mxnet().nd
     sampler = data_iter_random if is_random_iter else data_iter_consecutive
-    losses, state = [], None
-    for X, Y in sampler(corpus_indices, batch_size, num_steps, ctx):
-        state = begin_state() if is_random_iter or state is None else detach(state)
-        l, state = train_batch(X, Y, state)
-        losses.append(l.detach())
-    # Every batch has the same number of targets, so the mean of the batch
-    # means is the mean per character: one sum for the epoch, one read.
-    return nd.add_n(*losses).asscalar() / len(losses)
+    return (cursor or EpochCursor())._follow(
+        sampler(corpus_indices, batch_size, num_steps, ctx), train_batch, begin_state,
+        is_random_iter)
 
 
 def check_training_args(prefixes, char_to_idx, rates=None, corpus_indices=None, **sizes):
@@ -153,7 +212,8 @@ class EpochEnd:
 def fit(train_one_epoch, num_epochs, lr, callbacks=(), first_epoch=1):
     """Train epochs ``first_epoch`` to ``num_epochs``; return their perplexities.
 
-    ``train_one_epoch()`` returns the epoch's mean loss; after every epoch
+    ``train_one_epoch()`` returns the epoch's mean loss, or None if it
+    stopped within the epoch (training ends there); after every epoch
     each callback is called, in order, with an :class:`EpochEnd`; training
     ends early after an epoch whose ``stop`` a callback set. ``lr`` is only
     named in the error. An epoch whose loss is NaN or infinite raises
@@ -163,6 +223,8 @@ def fit(train_one_epoch, num_epochs, lr, callbacks=(), first_epoch=1):
     for epoch in range(first_epoch, num_epochs + 1):
         start = time.time()
         mean_loss = train_one_epoch()
+        if mean_loss is None:
+            break
         check_finite(mean_loss, epoch, lr)
         end = EpochEnd(epoch, perplexity(mean_loss), time.time() - start)
         history.append(end.perplexity)

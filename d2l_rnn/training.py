@@ -62,15 +62,20 @@ class GluonEpoch:
                                                                 num_steps)
         self.clipping_theta, self.is_random_iter = clipping_theta, is_random_iter
         self._params = None  # set after the first forward pass: shapes may be deferred
-        self._norms = []  # the gradient norm of each batch of the epoch, on the device
+        self.norms = []  # the gradient norm of each batch of the epoch, on the device
 
-    def __call__(self):
-        """Train one pass over the corpus; return the mean loss per character (of the job)."""
-        self._norms = []
+    def __call__(self, cursor=None, norms=()):
+        """Train one pass over the corpus; return the mean loss per character (of the job).
+
+        ``cursor`` (an :class:`~d2l_rnn.loop.EpochCursor`) follows the epoch
+        and may resume it after some batches, whose gradient norms are then
+        ``norms``; if it stops the epoch, the result is None.
+        """
+        self.norms = list(norms)
         return self.parallel.over_the_job(lambda: run_epoch(
             self.train_batch, lambda: self.parallel.begin_state(self.model),
             self.corpus_indices, self.batch_size, self.num_steps, self.parallel.ctxs[0],
-            self.is_random_iter))
+            self.is_random_iter, cursor))
 
     def train_batch(self, X, Y, states):
         """Train on one minibatch; return its loss (on the first device) and the new states."""
@@ -83,7 +88,7 @@ class GluonEpoch:
                 losses.append(sequence_loss(output, Y_k, num_targets))
         mx.autograd.backward(losses)
         self.parallel.before_update(self.trainer)
-        self._norms.append(self._update())
+        self.norms.append(self._update())
         ctx = self.parallel.ctxs[0]
         loss = losses[0] if len(losses) == 1 else mx.nd.add_n(
             *(l.as_in_context(ctx) for l in losses))
@@ -94,11 +99,11 @@ class GluonEpoch:
 
         Reading it is a host sync, so it is read only when asked for.
         """
-        if not self._norms:
+        if not self.norms:
             return float("nan")
         nd, ctx = import_mxnet().nd, self.parallel.ctxs[0]
-        return nd.add_n(*(n.as_in_context(ctx) for n in self._norms)).asscalar() / len(
-            self._norms)
+        return nd.add_n(*(n.as_in_context(ctx) for n in self.norms)).asscalar() / len(
+            self.norms)
 
     def _update(self):
         # The loss is a mean already, so the gradient needs no rescaling.
