@@ -10,8 +10,8 @@ from mxnet import nd
 from mxnet.gluon import rnn
 
 import d2l_rnn
-from d2l_rnn.cli.run import TrainingRun as TrainingSession
 from d2l_rnn.model import build_model
+from d2l_rnn.run import TrainingRun as TrainingSession
 from d2l_rnn.settings import TrainSettings, load_text
 from d2l_rnn.training import evaluate_perplexity
 

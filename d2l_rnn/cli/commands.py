@@ -17,10 +17,9 @@ from ..checkpoint import (
 )
 from ..data import TextDecodeError
 from ..devices import parse_contexts
+from ..run import TrainingRun, check_log_path
 from ..settings import TrainSettings, load_text
-from .callbacks import check_log_path
 from .plotting import check_plot_path, plot_perplexity
-from .run import TrainingRun
 from .saving import prepare_save_dir, save_dir_of, save_every_of
 
 __all__ = ["UsageError", "train", "text_error"]

@@ -3,8 +3,8 @@
 :class:`TrainingRun` trains like the chapter's ``train_and_predict_rnn_gluon``
 (same initialisation, the same epoch from :func:`~d2l_rnn.training.make_epoch`,
 the same schedule and printed lines from :func:`~d2l_rnn.loop.fit`) and adds
-callbacks: the held-out text's perplexity, a metrics file, the best snapshot,
-the learning-rate decay and early stopping (:mod:`.callbacks`), a progress
+callbacks: the held-out text's perplexity, a metrics file (:mod:`.log`), the best
+snapshot, the learning-rate decay and early stopping (:mod:`.judge`), a progress
 bar and checkpoints.
 It keeps its state between epochs, so it can save after any epoch and be
 rebuilt from a checkpoint. Resuming restores the parameters, the optimizer
@@ -26,7 +26,8 @@ from ..loop import fit, print_progress
 from ..model import build_model
 from ..seeding import set_seed
 from ..training import evaluate_perplexity, make_epoch
-from .callbacks import CsvLog, Judge
+from .judge import Judge
+from .log import CsvLog
 
 __all__ = ["TrainingRun"]
 
