@@ -225,7 +225,7 @@ def test_a_diverging_resume_names_a_snapshot_that_is_intact(tmp_path, capsys):
     result = _nan_run(capsys, "--resume", tmp_path, "--epochs", "9")
     assert result.code == 2 and "Traceback" not in result.err
     resuming, line = result.err.strip().splitlines()  # "resuming ...", then the error
-    good = tmp_path / "snapshot-000001"
+    good = tmp_path / "epoch-000001"
     assert line.endswith("the checkpoint it resumed from, %s, is intact" % good)
     checkpoint = d2l_rnn.load_checkpoint(tmp_path, mx.cpu())
     assert checkpoint.path == good and checkpoint.epoch == 1
@@ -233,19 +233,20 @@ def test_a_diverging_resume_names_a_snapshot_that_is_intact(tmp_path, capsys):
                for p in checkpoint.model.collect_params().values())
 
 
-def _user_snapshot(directory):
-    folder = directory / "snapshot-000001"
+def _user_snapshot(directory, name="snapshot-000001"):
+    folder = directory / name
     folder.mkdir(parents=True)
     (folder / "thesis.txt").write_text("years of work")
     return folder
 
 
+@pytest.mark.parametrize("name", ["snapshot-000001", "epoch-000001-batch-000002"])
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_a_users_snapshot_folder_is_never_replaced(overwrite, tmp_path):
-    """Bug it catches: --overwrite deleting any folder named snapshot-N."""
-    folder = _user_snapshot(tmp_path)
-    with pytest.raises(OtherRunError, match="snapshot-000001, which is not a complete "
-                                            "d2l_rnn checkpoint"):
+def test_a_users_snapshot_folder_is_never_replaced(overwrite, name, tmp_path):
+    """Bug it catches: --overwrite deleting any folder named like a snapshot."""
+    folder = _user_snapshot(tmp_path, name)
+    with pytest.raises(OtherRunError, match="%s, which is not a complete d2l_rnn checkpoint"
+                                            % name):
         d2l_rnn.save_checkpoint(tmp_path, _model(), VOCAB, overwrite=overwrite)
     assert (folder / "thesis.txt").read_text() == "years of work"
 
@@ -257,7 +258,7 @@ def test_overwrite_refuses_a_folder_with_other_files(tmp_path, capsys):
     result = run(capsys, "train", "--num-hiddens", "8", "--ctx", "cpu", "--epochs", "1",
                  "--save", tmp_path, "--overwrite")
     assert "holds files that are not d2l_rnn snapshots (notes.txt)" in one_error_line(result)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "snapshot-000001"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-000001", "notes.txt"]
     _user_snapshot(tmp_path / "user")
     result = run(capsys, "train", "--num-hiddens", "8", "--ctx", "cpu", "--epochs", "1",
                  "--save", tmp_path / "user", "--overwrite")
@@ -290,7 +291,7 @@ def test_a_locked_folder_is_refused_naming_the_holder(tmp_path, capsys):
         holder.kill()
         holder.wait()
     d2l_rnn.save_checkpoint(tmp_path, _model(), VOCAB)  # a dead holder's lock is gone
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["snapshot-000001"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-000000"]
 
 
 def test_two_runs_on_one_folder_second_refused_first_intact(tmp_path, capsys):
@@ -300,7 +301,7 @@ def test_two_runs_on_one_folder_second_refused_first_intact(tmp_path, capsys):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         end = time.monotonic() + 120
-        while time.monotonic() < end and not list(tmp_path.glob("snapshot-*")):
+        while time.monotonic() < end and not list(tmp_path.glob("epoch-*")):
             assert first.poll() is None, first.stderr.read()
             time.sleep(0.02)
         second = run(capsys, *args, "--epochs", "3", "--overwrite")
@@ -312,7 +313,7 @@ def test_two_runs_on_one_folder_second_refused_first_intact(tmp_path, capsys):
         first.wait()
     checkpoint = d2l_rnn.load_checkpoint(tmp_path)
     assert checkpoint.epoch == 60 and len(checkpoint.history) == 60
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["snapshot-000060"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-000060"]
 
 
 def test_the_lock_is_per_process_and_released(tmp_path):
@@ -348,7 +349,7 @@ def test_readers_during_saves_never_fail(tmp_path):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     loads, failures, epochs = 0, [], set()
     try:
-        while saver.poll() is None and not list(tmp_path.glob("snapshot-*")):
+        while saver.poll() is None and not list(tmp_path.glob("epoch-*")):
             time.sleep(0.01)
         while saver.poll() is None:
             try:

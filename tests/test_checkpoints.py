@@ -38,7 +38,7 @@ def test_round_trip(tmp_path, ctx):
     model = _model()
     snapshot = d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, settings={"lr": 1.5},
                                        epoch=3, history=[9.0, 8.0, 7.5], val_history=[9.5] * 3)
-    assert snapshot == tmp_path / "snapshot-000001"
+    assert snapshot == tmp_path / "epoch-000003"
     loaded = d2l_rnn.load_checkpoint(tmp_path, ctx)
     assert (loaded.epoch, loaded.history, loaded.val_history) == (3, [9.0, 8.0, 7.5], [9.5] * 3)
     assert loaded.settings == {"lr": 1.5} and loaded.path == snapshot
@@ -105,7 +105,7 @@ def test_only_the_newest_snapshot_stays_and_leftovers_go(tmp_path):
     model = _model()
     for epoch in (1, 2, 3):
         d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, epoch=epoch)
-    assert _names(tmp_path) == [".tmp-not-ours", "notes.txt", "snapshot-000003"]
+    assert _names(tmp_path) == [".tmp-not-ours", "epoch-000003", "notes.txt"]
     assert d2l_rnn.load_checkpoint(tmp_path).epoch == 3
 
 
@@ -137,7 +137,7 @@ def test_a_failing_disk_keeps_the_previous_snapshot(tmp_path, monkeypatch):
     monkeypatch.setattr(_durable, "write_bytes", full)
     with pytest.raises(OSError, match="No space"):
         d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, epoch=2)
-    assert _names(tmp_path) == ["snapshot-000001"]
+    assert _names(tmp_path) == ["epoch-000001"]
     assert d2l_rnn.load_checkpoint(tmp_path).epoch == 1
 
 
@@ -181,14 +181,14 @@ def test_sigkill_in_the_middle_of_a_save(point, survivor, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stdout + proc.stderr
     visible = [n for n in _names(directory) if not n.startswith(".")]
-    assert visible == ["snapshot-000001", "snapshot-000002"][:survivor]
+    assert visible == ["epoch-000001", "epoch-000002"][:survivor]
     # The killed save's temporary or retired folder is left (its lock file too).
     leftovers = (".d2l_rnn-tmp-", ".d2l_rnn-old-")
     assert any(n.startswith(leftovers) for n in _names(directory)) == (survivor == 1)
     assert d2l_rnn.load_checkpoint(directory).epoch == survivor
     d2l_rnn.save_checkpoint(directory, _model(cell="gru", layers=1), VOCAB, epoch=3,
                             overwrite=True)  # another process's run
-    assert _names(directory) == ["snapshot-%06d" % (survivor + 1)]
+    assert _names(directory) == ["epoch-000003"]
 
 
 @pytest.fixture
@@ -252,15 +252,15 @@ def test_another_runs_folder_is_refused_without_overwrite(tmp_path):
     mine, other = _model(), _model(cell="gru", layers=1)
     first = d2l_rnn.save_checkpoint(tmp_path, mine, VOCAB, epoch=1)
     with pytest.raises(d2l_rnn.CheckpointError, match=r"holds a checkpoint of another run "
-                                                      r"\(snapshot-000001\).*overwrite=True"):
+                                                      r"\(epoch-000001\).*overwrite=True"):
         d2l_rnn.save_checkpoint(tmp_path, other, VOCAB, epoch=9)
-    assert _names(tmp_path) == ["snapshot-000001"]
+    assert _names(tmp_path) == ["epoch-000001"]
     assert d2l_rnn.load_checkpoint(tmp_path).architecture == describe_model(mine)
     # The same model again, or one loaded from the folder, continues its run.
     d2l_rnn.save_checkpoint(tmp_path, mine, VOCAB, epoch=2)
     resumed = d2l_rnn.load_checkpoint(tmp_path)
     d2l_rnn.save_checkpoint(tmp_path, resumed.model, VOCAB, epoch=3)
-    assert _names(tmp_path) == ["snapshot-000003"] and first.name == "snapshot-000001"
+    assert _names(tmp_path) == ["epoch-000003"] and first.name == "epoch-000001"
     # overwrite=True replaces the other run's snapshots; the folder is then this run's.
     d2l_rnn.save_checkpoint(tmp_path, other, VOCAB, epoch=9, overwrite=True)
     d2l_rnn.save_checkpoint(tmp_path, other, VOCAB, epoch=10)

@@ -15,6 +15,7 @@ from clitools import TINY, one_error_line, run, run_process
 
 import d2l_rnn
 from d2l_rnn._util import files as _durable
+from d2l_rnn.checkpoint import snapshots
 from d2l_rnn.cli import build_parser
 
 
@@ -238,7 +239,7 @@ def test_divergence_ends_with_one_line_and_keeps_the_checkpoint(capsys, tmp_path
     assert result.code == 2 and "Traceback" not in result.err
     last = result.err.strip().splitlines()[-1]
     assert "training diverged: the loss became nan in epoch 2" in last
-    assert "the checkpoint it resumed from, %s, is intact" % (tmp_path / "snapshot-000001") \
+    assert "the checkpoint it resumed from, %s, is intact" % (tmp_path / "epoch-000001") \
         in last
     assert d2l_rnn.load_checkpoint(tmp_path).epoch == 1
     fresh = run(capsys, "train", *TINY, "--lr", "1e30", "--save", tmp_path / "new")
@@ -254,14 +255,13 @@ def test_a_failing_disk_during_training_is_one_line(capsys, tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
-def _wait_for_snapshot(directory, number, proc, timeout):
-    """Wait until a snapshot numbered ``number`` or later exists (True), the process
+def _wait_for_snapshot(directory, epoch, proc, timeout):
+    """Wait until a snapshot of epoch ``epoch`` or later exists (True), the process
     ends or time is up (False). Each save retires the snapshot before it, so an
     exact name may come and go between two looks."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(int(p.name.split("-")[1]) >= number
-               for p in directory.glob("snapshot-*") if p.name.split("-")[1].isdigit()):
+        if directory.is_dir() and any(key[0] >= epoch for key, _ in snapshots(directory)):
             return True
         if proc.poll() is not None:
             return False
@@ -300,5 +300,5 @@ def test_overwrite_replaces_another_runs_checkpoint(capsys, tmp_path):
     assert run(capsys, "train", *TINY, "--epochs", "1", "--save", tmp_path).code == 0
     result = run(capsys, "train", *TINY, "--epochs", "2", "--save", tmp_path, "--overwrite")
     assert result.code == 0, result.err
-    assert [p.name for p in tmp_path.iterdir()] == ["snapshot-000002"]
+    assert [p.name for p in tmp_path.iterdir()] == ["epoch-000002"]
     assert d2l_rnn.load_checkpoint(tmp_path).epoch == 2

@@ -13,6 +13,7 @@ import pytest
 from clitools import TINY, one_error_line, run
 
 import d2l_rnn
+from d2l_rnn.checkpoint import snapshots
 from d2l_rnn.data import load_corpus
 
 WORDS = ["l'été", "naïve", "café", "Straße", "über", "façade", "año", "smörgåsbord", "the",
@@ -100,7 +101,7 @@ def test_best_and_latest_snapshots_and_the_vocabulary(session):
     folder, data, _ = session
     latest = d2l_rnn.load_checkpoint(folder / "ckpt")
     best = d2l_rnn.load_checkpoint(folder / "ckpt" / "best")
-    assert latest.epoch == 8 and latest.path.name == "snapshot-000003"  # epochs 3, 6, 8
+    assert latest.epoch == 8 and latest.path.name == "epoch-000008"  # saved after epochs 3, 6, 8
     best_epoch = min(range(8), key=lambda i: latest.val_history[i]) + 1
     assert best.epoch == best_epoch and best.val_history == latest.val_history[:best_epoch]
     assert {"é", "ß", "日", "😀", "\n"} <= set(latest.idx_to_char)
@@ -177,9 +178,9 @@ def _wait_for(predicate, proc, timeout):
     return False
 
 
-def _latest_number(directory):
-    return max((int(p.name.split("-")[1]) for p in directory.glob("snapshot-*")
-                if p.name.split("-")[1].isdigit()), default=0)
+def _latest_epoch(directory):
+    return max((key[0] for key, _ in snapshots(directory)), default=0) if directory.is_dir() \
+        else 0
 
 
 def test_the_resumed_log_continues_the_killed_one(tmp_path, capsys):
@@ -192,7 +193,7 @@ def test_the_resumed_log_continues_the_killed_one(tmp_path, capsys):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         # Killed between two saves: the log has rows the checkpoint does not.
-        appeared = _wait_for(lambda: _latest_number(killed) >= 2 and log.exists()
+        appeared = _wait_for(lambda: _latest_epoch(killed) >= 8 and log.exists()
                              and len(_rows(log)) % 4 >= 2, proc, timeout=120)
         proc.kill()
         _, err = proc.communicate(timeout=60)

@@ -77,6 +77,9 @@ _CHECKS = {
     "val_frac": check_fraction, "dropout": check_fraction,
     "patience": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
     "lr_decay": lambda n, v: check_number(n, v, 1.0, inclusive=True),
+    # A training run's save schedule (0: never).
+    "save_every_batches": _optional(lambda n, v: check_count(n, v, _MAX_COUNT)),
+    "save_every_minutes": _optional(lambda n, v: check_number(n, v, 0.0, inclusive=True)),
 }
 
 

@@ -14,13 +14,16 @@ i32 device type, i32 device id, i32 dtype`` and its data, then ``u64
 count`` names, each ``u64 length`` and UTF-8 bytes.
 """
 
+import re
 import struct
+
+import numpy as np
 
 from .._compat import import_mxnet
 from .._util.errors import mxnet_message
-from .errors import corrupt
+from .errors import corrupt, need
 
-__all__ = ["check_array_file", "load_arrays", "DTYPES"]
+__all__ = ["check_array_file", "load_arrays", "check_position", "DTYPES"]
 
 _LIST_MAGIC, _ARRAY_MAGIC = 0x112, 0xF993FAC9
 DTYPES = {0: ("float32", 4), 1: ("float64", 8), 2: ("float16", 2)}
@@ -109,3 +112,26 @@ def load_arrays(data, path):
     except mx.base.MXNetError as err:
         raise corrupt(path, mxnet_message(err)) from None
     return loaded if isinstance(loaded, dict) else {}
+
+
+_STATE_ARRAY = re.compile(r"state\.\d{1,3}\.\d{1,2}\Z")
+
+
+def check_position(arrays, batch, path):
+    """Check the arrays of a snapshot within an epoch (``position.params``).
+
+    ``losses`` (and ``norms``, if there) must hold ``batch`` finite float32
+    numbers, one per batch done; every other array must be a finite float32
+    hidden state named ``state.K.J`` (device ``K``, array ``J`` of its state).
+    """
+    need("losses" in arrays, path, "it has no losses array")
+    for name, array in sorted(arrays.items()):
+        values = array.asnumpy()
+        if name in ("losses", "norms"):
+            need(values.shape == (batch,), path, "%s must hold %d values (one per batch done), "
+                 "got shape %s" % (name, batch, values.shape))
+        else:
+            need(bool(_STATE_ARRAY.match(name)), path, "unknown array %r" % name)
+        need(values.dtype == np.float32 and np.isfinite(values).all(), path,
+             "%s must hold finite float32 numbers" % name)
+

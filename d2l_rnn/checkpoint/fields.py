@@ -22,8 +22,8 @@ __all__ = ["check_vocab", "check_hparams", "check_settings", "check_state", "EXT
 _MODEL_KEYS = {"cell", "activation", "num_hiddens", "num_layers", "bidirectional", "dropout",
                "output_dropout", "vocab_size"}
 _MAX_VOCAB, _MAX_HIDDENS = 1 << 16, 1 << 20
-# Settings the command line keeps besides TrainSettings: how often it saves.
-EXTRA_SETTINGS = ("save_every",)
+# Settings a training run keeps besides TrainSettings: how often it saves.
+EXTRA_SETTINGS = ("save_every", "save_every_batches", "save_every_minutes")
 _SETTING_NAMES = {f for f in TrainSettings.__dataclass_fields__} | set(EXTRA_SETTINGS)
 _MT_WORDS = 624
 
@@ -123,12 +123,18 @@ def _numpy_random(path, value):
     return state
 
 
-def check_state(path, state):
-    """Epoch, histories and generator states; the states become what ``setstate`` takes."""
+def check_state(path, state, version=4):
+    """Epochs, batches, histories and generator states; the states become what ``setstate`` takes.
+
+    Format 3 has no ``batch`` (its snapshots are all at an epoch's end): it is set to 0.
+    """
     keys = {"epoch", "history", "val_history", "python_random", "numpy_random"}
+    keys |= {"batch"} if version >= 4 else set()
     need(isinstance(state, dict) and set(state) == keys, path,
          "expected the keys %s" % ", ".join(sorted(keys)))
     need(_is_int(state["epoch"], 0, 10 ** 9), path, "epoch must be an integer >= 0")
+    state.setdefault("batch", 0)
+    need(_is_int(state["batch"], 0, 10 ** 9), path, "batch must be an integer >= 0")
     for name in ("history", "val_history"):
         need(_perplexities(state[name]), path, "%s must be a list of perplexities (>= 1)" % name)
     state["python_random"] = _python_random(path, state["python_random"])

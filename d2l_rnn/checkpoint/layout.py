@@ -1,25 +1,32 @@
-"""A checkpoint folder's layout: snapshot names, file names, and reading them back.
+"""A checkpoint folder's layout: file names, and reading a snapshot back.
 
-A folder given to ``save_checkpoint`` holds numbered snapshot folders, each
-a complete checkpoint with a manifest written last::
+A folder given to ``save_checkpoint`` holds snapshot folders named by the
+point of training they hold (:mod:`.names`), each a complete checkpoint with
+a manifest written last::
 
-    DIR/snapshot-000003/
+    DIR/epoch-000012/
         model.params    the parameters (MXNet's array file, nd.save)
         vocab.json      the characters in id order (idx_to_char)
         hparams.json    {"model": the architecture, "settings": training settings}
-        state.json      epoch, per-epoch perplexities, Python's and NumPy's RNG state
+        state.json      epochs done, batches done in the next epoch, per-epoch
+                        perplexities, Python's and NumPy's RNG state at the start
+                        of the epoch in progress
         trainer.json    the optimizer's name, learning rate and update counts, if a
                         trainer is given
         trainer.params  the optimizer's state arrays (nd.save), if it has any
+        position.params only within an epoch: the losses (and gradient norms) of its
+                        batches so far and the hidden state carried after them (nd.save)
         manifest.json   the format, the writer, the run, every other file's SHA-256
+    DIR/epoch-000013-batch-000340/   a snapshot 340 batches into epoch 13
     DIR/.d2l_rnn-lock   the lock a saving process holds (see :mod:`.lock`)
-    DIR/best/snapshot-000001/   the snapshot with the lowest validation
-                                perplexity so far, saved the same way
+    DIR/best/epoch-000011/   the snapshot with the lowest validation
+                             perplexity so far, saved the same way
 
 No file is a pickle: nothing read from a checkpoint can run code. Everything
 read is checked before use: the manifest, each file's SHA-256, each array
 file's structure (:mod:`.arrays`) and each JSON field (:mod:`.fields`). The
-first problem raises :class:`CheckpointError` naming the file.
+first problem raises :class:`CheckpointError` naming the file. Format 3
+(``snapshot-N`` folders, no batch count) is read as well.
 """
 
 import hashlib
@@ -29,22 +36,26 @@ from pathlib import Path
 
 from .errors import CheckpointError, corrupt, need
 from .fields import check_hparams, check_state, check_vocab
+from .names import checkpoint_root, snapshots
 
 __all__ = ["CheckpointError", "FORMAT", "WRITER", "PARAMS", "VOCAB", "HPARAMS", "STATE",
-           "TRAINER", "TRAINER_ARRAYS", "MANIFEST", "LOCK", "REQUIRED", "BEST", "snapshots",
-           "find_snapshot", "find_best", "checkpoint_root", "read_snapshot", "run_of_snapshot",
-           "is_own_snapshot", "parse_json"]
+           "TRAINER", "TRAINER_ARRAYS", "POSITION", "MANIFEST", "LOCK", "REQUIRED", "BEST",
+           "snapshots", "find_snapshot", "find_best", "checkpoint_root", "read_snapshot",
+           "run_of_snapshot", "is_own_snapshot", "parse_json"]
 
 # 3: no pickle (the optimizer state as JSON and nd.save arrays), a writer marker.
-FORMAT, WRITER = 3, "d2l_rnn"
+# 4: snapshots within an epoch (state.json's batch, position.params), named by epoch.
+FORMAT, WRITER = 4, "d2l_rnn"
 PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
 TRAINER, TRAINER_ARRAYS, MANIFEST = "trainer.json", "trainer.params", "manifest.json"
+POSITION = "position.params"
 LOCK = ".d2l_rnn-lock"
 REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
 BEST = "best"  # the folder, inside a checkpoint folder, of the best snapshot
-_KNOWN = {FORMAT: REQUIRED + (TRAINER, TRAINER_ARRAYS),
+_KNOWN = {FORMAT: REQUIRED + (TRAINER, TRAINER_ARRAYS, POSITION),
+          3: REQUIRED + (TRAINER, TRAINER_ARRAYS),
           2: REQUIRED + ("trainer.states",), 1: REQUIRED + ("trainer.states",)}
-_SNAPSHOT = re.compile(r"snapshot-(\d{6,})\Z")
+_READ = (3, FORMAT)  # formats 1 and 2 held a pickle
 _HEX = re.compile(r"[0-9a-f]+\Z")
 
 
@@ -81,7 +92,7 @@ def _read_manifest(snapshot):
     need(version <= FORMAT, path, "format %s is newer than this d2l_rnn reads (%d); upgrade "
          "d2l_rnn" % (version, FORMAT))
     # Refused before anything else is read: formats 1 and 2 stored a pickle.
-    need(version == FORMAT, path, "format %s was written by an older d2l_rnn and holds a "
+    need(version in _READ, path, "format %s was written by an older d2l_rnn and holds a "
          "pickle, which this one never loads; train the model again" % version)
     need(set(manifest) == {"format", "writer", "run", "files"} and manifest["writer"] == WRITER,
          path, "it was not written by d2l_rnn (expected format, writer, run and files)")
@@ -89,7 +100,7 @@ def _read_manifest(snapshot):
     files = manifest["files"]
     need(isinstance(files, dict), path, "files must map file names to SHA-256 digests")
     for name in files:  # only known names: a manifest must not lead out of the folder
-        need(name in _KNOWN[FORMAT], path, "unknown file %r" % name)
+        need(name in _KNOWN[version], path, "unknown file %r" % name)
     need(all(_is_digest(d, 64) for d in files.values()), path,
          "files must map file names to SHA-256 digests")
     for name in REQUIRED:
@@ -130,7 +141,7 @@ def is_own_snapshot(snapshot):
         manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
         files, version = manifest["files"], manifest["format"]
         if (version not in _KNOWN or not isinstance(manifest.get("run"), str)
-                or (version == FORMAT and manifest.get("writer") != WRITER)
+                or (version in _READ and manifest.get("writer") != WRITER)
                 or not set(files) <= set(_KNOWN[version])
                 or {p.name for p in snapshot.iterdir()} != set(files) | {MANIFEST}):
             return False
@@ -138,16 +149,6 @@ def is_own_snapshot(snapshot):
                    for n, d in files.items())
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return False
-
-
-def snapshots(directory):
-    """Return ``[(number, path)]`` of the snapshot folders in ``directory``, oldest first."""
-    found = []
-    for entry in Path(directory).iterdir():
-        match = _SNAPSHOT.match(entry.name)
-        if match and entry.is_dir():
-            found.append((int(match.group(1)), entry))
-    return sorted(found)
 
 
 def find_snapshot(directory):
@@ -169,8 +170,8 @@ def find_snapshot(directory):
         raise CheckpointError("cannot read checkpoint directory %s: %s"
                               % (directory, err.strerror or err)) from None
     if not found:
-        raise CheckpointError("%s holds no checkpoint (no snapshot-* folder); save one with "
-                              "`d2l-rnn train --save %s`" % (directory, directory))
+        raise CheckpointError("%s holds no checkpoint (no epoch-* or snapshot-* folder); save "
+                              "one with `d2l-rnn train --save %s`" % (directory, directory))
     return found[-1][1]
 
 
@@ -189,22 +190,14 @@ def find_best(directory):
     return best
 
 
-def checkpoint_root(snapshot):
-    """Return the folder that ``save_checkpoint`` wrote ``snapshot`` into.
-
-    None for a snapshot folder that was copied out under another name.
-    """
-    snapshot = Path(snapshot)
-    return snapshot.parent if _SNAPSHOT.match(snapshot.name) else None
-
-
 def read_snapshot(snapshot):
     """Return ``(docs, blobs)`` for a snapshot folder, all checked.
 
     ``docs`` maps vocab.json, hparams.json and state.json (and trainer.json
     if saved) to their parsed contents (RNG states as the tuples
     ``setstate`` takes) and manifest.json to the manifest; ``blobs`` maps
-    model.params (and trainer.params if saved) to their verified bytes.
+    model.params (and trainer.params and position.params if saved) to their
+    verified bytes. ``docs[STATE]["batch"]`` is 0 for format 3.
     """
     contents = _read_files(snapshot)
     docs = {name: parse_json(snapshot / name, contents[name])
@@ -212,6 +205,9 @@ def read_snapshot(snapshot):
     docs[MANIFEST] = contents[MANIFEST]
     check_vocab(snapshot / VOCAB, docs[VOCAB])
     check_hparams(snapshot / HPARAMS, docs[HPARAMS], len(docs[VOCAB]))
-    check_state(snapshot / STATE, docs[STATE])
-    blobs = {name: contents[name] for name in (PARAMS, TRAINER_ARRAYS) if name in contents}
+    check_state(snapshot / STATE, docs[STATE], docs[MANIFEST]["format"])
+    need((POSITION in contents) == (docs[STATE]["batch"] > 0), snapshot / MANIFEST,
+         "%s must be listed exactly when state.json's batch is not 0" % POSITION)
+    blobs = {name: contents[name] for name in (PARAMS, TRAINER_ARRAYS, POSITION)
+             if name in contents}
     return docs, blobs

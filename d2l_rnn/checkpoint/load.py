@@ -28,12 +28,13 @@ from .._util.errors import mxnet_message
 from .._util.hints import Block, CharToIdx, Context, IdxToChar, StrPath, Trainer
 from ..devices import try_gpu
 from ..model import model_from_description
-from .arrays import load_arrays
+from .arrays import check_position, load_arrays
 from .errors import CheckpointError
 from .layout import (
     HPARAMS,
     MANIFEST,
     PARAMS,
+    POSITION,
     STATE,
     TRAINER,
     TRAINER_ARRAYS,
@@ -56,6 +57,10 @@ class Checkpoint:
     vocabulary; ``architecture`` rebuilds it; ``settings`` are the training
     settings it was saved with; ``history`` / ``val_history`` hold one
     perplexity per epoch up to ``epoch``; ``path`` is the snapshot folder.
+    A snapshot within an epoch has ``batch`` > 0 batches of epoch ``epoch +
+    1`` done and ``position``, the checked arrays of ``position.params``
+    (see :func:`~d2l_rnn.checkpoint.arrays.check_position`); the random
+    states are those at that epoch's start.
     """
 
     model: Block
@@ -70,6 +75,8 @@ class Checkpoint:
     python_random: tuple
     numpy_random: tuple
     trainer_state: Optional[tuple] = None  # (trainer.json document, {index: state}), if saved
+    batch: int = 0
+    position: Optional[Dict[str, Any]] = None  # name -> NDArray (CPU), within an epoch
 
     @property
     def vocab_size(self) -> int:
@@ -138,13 +145,18 @@ def _load_snapshot(snapshot, ctx):
     _load_parameters(model, blobs[PARAMS], snapshot, ctx)
     tie_to_run(model, docs[MANIFEST]["run"])
     state = docs[STATE]
+    position = None
+    if POSITION in blobs:
+        position = load_arrays(blobs[POSITION], snapshot / POSITION)
+        check_position(position, state["batch"], snapshot / POSITION)
     return Checkpoint(
         model=model, idx_to_char=docs[VOCAB],
         char_to_idx={c: i for i, c in enumerate(docs[VOCAB])},
         architecture=docs[HPARAMS]["model"], settings=docs[HPARAMS]["settings"],
         epoch=state["epoch"], history=state["history"], val_history=state["val_history"],
         path=snapshot, python_random=state["python_random"],
-        numpy_random=state["numpy_random"], trainer_state=trainer_state)
+        numpy_random=state["numpy_random"], trainer_state=trainer_state,
+        batch=state["batch"], position=position)
 
 
 def load_checkpoint(directory: StrPath, ctx: Context | None = None) -> Checkpoint:

@@ -11,7 +11,8 @@ import weakref
 from pathlib import Path
 
 from .errors import OtherRunError
-from .layout import BEST, LOCK, is_own_snapshot, run_of_snapshot, snapshots
+from .layout import BEST, LOCK, is_own_snapshot, run_of_snapshot
+from .names import is_snapshot_name, snapshots
 
 __all__ = ["run_of", "tie_to_run", "check_save_dir"]
 
@@ -35,7 +36,7 @@ def _is_ours(entry, top=True):
         return True
     if top and entry.name == BEST and entry.is_dir():  # the run's best snapshot, if ours
         return all(_is_ours(e, top=False) for e in entry.iterdir())
-    return entry.name.startswith("snapshot-") and entry.is_dir() and is_own_snapshot(entry)
+    return is_snapshot_name(entry.name) and entry.is_dir() and is_own_snapshot(entry)
 
 
 def check_save_dir(directory, model=None, overwrite=False):
@@ -44,7 +45,7 @@ def check_save_dir(directory, model=None, overwrite=False):
     They may where there is no snapshot, where the newest belongs to
     ``model``'s run (the same run, continued), or with ``overwrite`` where
     the folder holds nothing but this library's own snapshots and files.
-    A ``snapshot-N`` folder that is not a d2l_rnn checkpoint is never replaced.
+    A folder with a snapshot's name that is not a d2l_rnn checkpoint is never replaced.
     """
     directory = Path(directory)
     if not directory.is_dir():

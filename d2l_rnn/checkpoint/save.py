@@ -1,9 +1,10 @@
 """Saving a checkpoint: a new snapshot, written aside and renamed into place.
 
 A snapshot (see :mod:`.layout`) is written into a hidden folder in ``DIR``,
-flushed to disk, and renamed to the next ``snapshot-N``; only then is the
-previous one moved aside and deleted. Renaming to a new name is atomic (a
-non-empty directory cannot be replaced), so a crash or SIGKILL at any moment
+flushed to disk, and renamed to the name of the point it holds
+(:mod:`.names`); only then are the others moved aside and deleted. Renaming
+to a new name is atomic (a non-empty directory cannot be replaced), and a
+name is never reused, so a crash or SIGKILL at any moment
 leaves the old or the new snapshot complete; the next save tidies up.
 
 A save holds the folder's lock (:mod:`.lock`), so no other process writes,
@@ -21,9 +22,7 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import os
-import random
 import secrets
 import shutil
 from pathlib import Path
@@ -35,23 +34,19 @@ from .._compat import import_mxnet
 from .._util import files
 from .._util.errors import mxnet_message
 from .._util.hints import Block, StrPath, Trainer
-from ..model import describe_model
-from ..settings import TrainSettings, check_setting
-from .fields import EXTRA_SETTINGS
+from .documents import documents, position_arrays
 from .layout import (
     FORMAT,
-    HPARAMS,
     MANIFEST,
     PARAMS,
-    STATE,
+    POSITION,
     TRAINER,
     TRAINER_ARRAYS,
-    VOCAB,
     WRITER,
     is_own_snapshot,
-    snapshots,
 )
 from .lock import holds_lock, lock_folder
+from .names import snapshot_name, snapshots
 from .owner import check_save_dir, run_of, tie_to_run
 from .trainer_state import trainer_documents
 
@@ -59,52 +54,6 @@ __all__ = ["save_checkpoint", "check_finite_parameters"]
 
 # Distinctive prefixes: a save only ever deletes folders that it could have made.
 _TMP, _OLD = ".d2l_rnn-tmp-", ".d2l_rnn-old-"
-_KNOWN_SETTINGS = set(TrainSettings.__dataclass_fields__)
-
-
-def _random_states():
-    version, internal, gauss = random.getstate()
-    name, keys, pos, has_gauss, cached = np.random.get_state()
-    return ([version, list(internal), gauss],
-            [name, [int(k) for k in keys], int(pos), int(has_gauss), float(cached)])
-
-
-def _perplexities(name, values):
-    values = [float(p) for p in values]
-    if not all(p >= 1 or math.isnan(p) for p in values):
-        raise ValueError("%s must hold perplexities (>= 1, or NaN for none), got %r"
-                         % (name, min(values)))
-    return values
-
-
-def _check_settings(settings):
-    settings = dict(settings or {})
-    for name in sorted(set(settings) & (set(EXTRA_SETTINGS) | _KNOWN_SETTINGS)):
-        check_setting(name, settings[name])  # what is saved must load again
-    return settings
-
-
-def _documents(model, idx_to_char, settings, epoch, history, val_history):
-    architecture = describe_model(model)
-    idx_to_char = list(idx_to_char)
-    if len(idx_to_char) != architecture["vocab_size"]:
-        raise ValueError("idx_to_char has %d characters but the model's vocab_size is %d"
-                         % (len(idx_to_char), architecture["vocab_size"]))
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError("epoch must be an integer >= 0, got %r" % (epoch,))
-    python_random, numpy_random = _random_states()
-    documents = {
-        VOCAB: idx_to_char,
-        HPARAMS: {"model": architecture, "settings": _check_settings(settings)},
-        STATE: {"epoch": epoch, "history": _perplexities("history", history),
-                "val_history": _perplexities("val_history", val_history),
-                "python_random": python_random, "numpy_random": numpy_random},
-    }
-    try:
-        encoded = {name: json.dumps(doc).encode("utf-8") for name, doc in documents.items()}
-    except (TypeError, ValueError) as err:
-        raise ValueError("settings must be JSON-serialisable: %s" % err) from None
-    return encoded
 
 
 def check_finite_parameters(model):
@@ -123,9 +72,11 @@ def _mxnet_write(path, write):
         raise OSError(errno.EIO, "cannot write %s: %s" % (path, mxnet_message(err))) from None
 
 
-def _write_snapshot(tmp, model, trainer_state, encoded, run):
+def _write_snapshot(tmp, model, trainer_state, position, encoded, run):
     nd = import_mxnet().nd
     _mxnet_write(tmp / PARAMS, model.save_parameters)
+    if position:
+        _mxnet_write(tmp / POSITION, lambda path: nd.save(path, position))
     if trainer_state is not None:
         doc, arrays = trainer_state
         encoded = dict(encoded, **{TRAINER: json.dumps(doc).encode("utf-8")})
@@ -139,22 +90,29 @@ def _write_snapshot(tmp, model, trainer_state, encoded, run):
     files.fsync_dir(tmp)
 
 
-def _new_snapshot(directory, model, trainer_state, encoded, run):
+def _free_name(directory, epoch, batch):
+    generation = 1
+    while (directory / snapshot_name(epoch, batch, generation)).exists():
+        generation += 1  # the same point saved again: never reuse a name
+    return directory / snapshot_name(epoch, batch, generation)
+
+
+def _new_snapshot(directory, model, trainer_state, position, encoded, run, point):
     files.remove_leftovers(directory, (_TMP, _OLD))  # the lock says no one else is saving
     # os.mkdir rather than mkdtemp: the snapshot gets the umask's permissions, not 0700.
     tmp = directory / (_TMP + secrets.token_hex(8))
     tmp.mkdir()
     try:
-        _write_snapshot(tmp, model, trainer_state, encoded, run)
-        older = snapshots(directory)
-        final = directory / ("snapshot-%06d" % (older[-1][0] + 1 if older else 1))
+        _write_snapshot(tmp, model, trainer_state, position, encoded, run)
+        others = snapshots(directory)
+        final = _free_name(directory, *point)
         os.rename(tmp, final)
         files.fsync_dir(directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     tie_to_run(model, run)
-    for _, old in older:  # only now, with the new one complete; never a user's folder
+    for _, old in others:  # only now, with the new one complete; never a user's folder
         if is_own_snapshot(old):
             files.retire(old, directory / (_OLD + old.name))
     return final
@@ -163,13 +121,19 @@ def _new_snapshot(directory, model, trainer_state, encoded, run):
 def save_checkpoint(directory: StrPath, model: Block, idx_to_char: Sequence[str], *,
                     settings: Mapping[str, Any] | None = None, epoch: int = 0,
                     history: Sequence[float] = (), val_history: Sequence[float] = (),
-                    trainer: Trainer | None = None, overwrite: bool = False) -> Path:
+                    trainer: Trainer | None = None, overwrite: bool = False,
+                    batch: int = 0, position: Mapping[str, Any] | None = None,
+                    random_state: tuple | None = None) -> Path:
     """Write a new snapshot of ``model`` into ``directory``; return its path.
+
+    The snapshot is named by the point it holds: ``epoch-000012``, or
+    ``epoch-000013-batch-000340`` within an epoch (see
+    :mod:`d2l_rnn.checkpoint.names`).
 
     Parameters
     ----------
     directory : str or os.PathLike
-        Created if needed; earlier snapshots in it are removed once the new
+        Created if needed; the other snapshots in it are removed once the new
         one is complete (only this library's own: other files stay).
     model : RNNModel
         Initialised model around a Gluon RNN, GRU or LSTM layer.
@@ -189,6 +153,17 @@ def save_checkpoint(directory: StrPath, model: Block, idx_to_char: Sequence[str]
         Replace the snapshots of another run that ``directory`` holds.
         Without it that is refused; saving the same model again, or a model
         loaded from ``directory``, continues its run and needs no flag.
+    batch : int
+        Batches done of epoch ``epoch + 1`` (0: at an epoch's end).
+    position : dict of str to NDArray, optional
+        Within an epoch (``batch > 0``), what resuming it needs: ``losses``
+        (shape ``(batch,)``, float32: the loss of each batch done), optionally
+        ``norms`` (the same for the gradient norms), and the carried hidden
+        state as ``state.K.J`` (device ``K``, array ``J``).
+    random_state : (tuple, tuple), optional
+        Python's and NumPy's generator states (``random.getstate()``,
+        ``np.random.get_state()``) at the start of the epoch in progress;
+        default: their states now.
 
     Raises
     ------
@@ -205,7 +180,9 @@ def save_checkpoint(directory: StrPath, model: Block, idx_to_char: Sequence[str]
     OSError
         If the disk refuses; the previous snapshot is then left intact.
     """
-    encoded = _documents(model, idx_to_char, settings, epoch, history, val_history)
+    arrays = position_arrays(batch, position)
+    encoded = documents(model, idx_to_char, settings, epoch, batch, history, val_history,
+                        random_state)
     check_finite_parameters(model)
     trainer_state = trainer_documents(trainer) if trainer is not None else None
     directory = Path(directory)
@@ -213,8 +190,8 @@ def save_checkpoint(directory: StrPath, model: Block, idx_to_char: Sequence[str]
     lock = None if holds_lock(directory) else lock_folder(directory)
     try:
         check_save_dir(directory, model, overwrite)
-        return _new_snapshot(directory, model, trainer_state, encoded,
-                             run_of(model) or secrets.token_hex(16))
+        return _new_snapshot(directory, model, trainer_state, arrays, encoded,
+                             run_of(model) or secrets.token_hex(16), (epoch, batch))
     finally:
         if lock is not None:
             lock.release()

@@ -1,0 +1,84 @@
+"""Snapshot folder names: what point of training each holds, and which is the newest.
+
+A snapshot's name says where training was when it was saved:
+``epoch-000012`` after epoch 12, ``epoch-000013-batch-000340`` 340 batches
+into epoch 13 (12 epochs done). Saving the same point again into a folder
+that still holds it adds ``.2``, ``.3``, ... so no name is ever reused.
+Snapshots are ordered by (epochs done, batches done, that suffix).
+
+Checkpoints written before these names (format 3) are called
+``snapshot-000008``: a save counter, not a point. They are still read, and
+placed by the epoch their ``state.json`` records (read leniently here, only
+to order them; :mod:`.load` checks it in full).
+"""
+
+import json
+import re
+from pathlib import Path
+
+__all__ = ["snapshot_name", "snapshot_point", "snapshots", "is_snapshot_name",
+           "checkpoint_root"]
+
+_NAME = re.compile(r"epoch-(\d{6,})(?:-batch-(\d{6,}))?(?:\.(\d+))?\Z")
+_LEGACY = re.compile(r"snapshot-(\d{6,})\Z")
+
+
+def snapshot_name(epoch, batch=0, generation=1):
+    """The name of a snapshot after ``epoch`` epochs and ``batch`` batches of the next one."""
+    name = ("epoch-%06d-batch-%06d" % (epoch + 1, batch)) if batch else "epoch-%06d" % epoch
+    return name if generation == 1 else "%s.%d" % (name, generation)
+
+
+def is_snapshot_name(name):
+    """Whether ``name`` is a snapshot folder's name (this release's or format 3's)."""
+    return bool(_NAME.match(name) or _LEGACY.match(name))
+
+
+def _legacy_epoch(path):
+    try:
+        epoch = json.loads((path / "state.json").read_text(encoding="utf-8"))["epoch"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return -1
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else -1
+
+
+def _key(path):
+    """``(epochs done, batches done, kind, number)``: the order of snapshots, or None."""
+    match = _NAME.match(path.name)
+    if match:
+        epoch, batch, generation = (int(g) if g else 0 for g in match.groups())
+        if batch:
+            return (epoch - 1, batch, 1, generation)
+        return (epoch, 0, 1, generation)
+    match = _LEGACY.match(path.name)
+    if match:
+        return (_legacy_epoch(path), 0, 0, int(match.group(1)))
+    return None
+
+
+def snapshot_point(path):
+    """``(epochs done, batches done)`` of the snapshot folder ``path``, or None if not one."""
+    key = _key(Path(path))
+    return None if key is None else key[:2]
+
+
+def snapshots(directory):
+    """Return ``[(key, path)]`` of the snapshot folders in ``directory``, oldest first.
+
+    ``key[:2]`` is ``(epochs done, batches done)``.
+    """
+    found = []
+    for entry in Path(directory).iterdir():
+        key = _key(entry)
+        if key is not None and entry.is_dir():
+            found.append((key, entry))
+    return sorted(found)
+
+
+def checkpoint_root(snapshot):
+    """Return the folder that ``save_checkpoint`` wrote ``snapshot`` into.
+
+    None for a snapshot folder that was copied out under another name.
+    """
+    snapshot = Path(snapshot)
+    return snapshot.parent if is_snapshot_name(snapshot.name) else None
