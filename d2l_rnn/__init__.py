@@ -7,14 +7,18 @@ gradient clipping, prediction and sampling (:func:`generate`), the training
 function, :func:`evaluate_perplexity` and device helpers;
 chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
 ``sgd``, ``predict_rnn``, ``train_and_predict_rnn``);
-and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
+and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models;
+:class:`TrainingRun` with :class:`TrainSettings`, the ``d2l-rnn train`` run as a
+Python API (validation, checkpoints, a stop at any batch, exact resume), whose
+``fit`` returns a :class:`RunResult`.
 Below this face: the chapter's own modules (:mod:`.data`, :mod:`.samplers`,
 :mod:`.model`, :mod:`.clipping`, :mod:`.optimizer`, :mod:`.loop`,
 :mod:`.training`, :mod:`.generation` (the loop and, in a module of its own,
 its fast step), :mod:`.scratch`, :mod:`.devices`, :mod:`.seeding`,
 :mod:`.settings`), and one sub-package per other concern:
-the ``d2l-rnn`` command line (:mod:`.cli`), checkpoints (:mod:`.checkpoint`)
-and several devices and machines (:mod:`.distributed`).
+the training run (:mod:`.run`), the ``d2l-rnn`` command line (:mod:`.cli`),
+checkpoints (:mod:`.checkpoint`) and several devices and machines
+(:mod:`.distributed`).
 """
 
 from ._compat import import_mxnet as _import_mxnet
@@ -32,6 +36,7 @@ from .data import load_corpus, load_data_time_machine  # noqa: E402
 from .devices import try_all_gpus, try_gpu  # noqa: E402
 from .generation import generate, predict_rnn_gluon  # noqa: E402
 from .model import RNNModel  # noqa: E402
+from .run import RunResult, TrainingRun  # noqa: E402
 from .samplers import data_iter_consecutive, data_iter_random  # noqa: E402
 from .scratch import (  # noqa: E402
     init_rnn_state,
@@ -43,6 +48,7 @@ from .scratch import (  # noqa: E402
     train_and_predict_rnn,
 )
 from .seeding import set_seed  # noqa: E402
+from .settings import TrainSettings  # noqa: E402
 from .training import evaluate_perplexity, train_and_predict_rnn_gluon  # noqa: E402
 
 __version__ = "0.1.0"
@@ -55,4 +61,5 @@ __all__ = [
     "to_onehot", "sgd", "predict_rnn", "train_and_predict_rnn",
     "rnn", "init_rnn_state", "make_get_params",
     "load_corpus", "evaluate_perplexity", "generate",
+    "TrainingRun", "RunResult", "TrainSettings",
 ]

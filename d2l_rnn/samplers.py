@@ -36,7 +36,7 @@ from ._util.checks import check_positive_int
 from ._util.hints import Context, Corpus, NDArray
 
 __all__ = ["data_iter_random", "data_iter_consecutive",
-           "min_corpus_length"]
+           "min_corpus_length", "num_batches"]
 
 
 def min_corpus_length(batch_size, num_steps, sampler="consecutive"):
@@ -49,6 +49,18 @@ def min_corpus_length(batch_size, num_steps, sampler="consecutive"):
         return batch_size * (num_steps + 1) + num_steps - 1
     raise ValueError("sampler must be 'random' or 'consecutive', got %r"
                      % (sampler,))
+
+
+def num_batches(num_chars, batch_size, num_steps, sampler="consecutive", offset=0):
+    """The number of batches an epoch over ``num_chars`` characters has, from ``offset``.
+
+    The offset is drawn at the start of each epoch, in ``[0, num_steps)``,
+    so the count varies by at most one from epoch to epoch.
+    """
+    if sampler == "random":
+        num_examples = (num_chars - offset - 1) // num_steps - 1
+        return max(num_examples // batch_size, 0)
+    return max(((num_chars - offset) // batch_size - 1) // num_steps, 0)
 
 
 def _checked_corpus(corpus_indices, batch_size, num_steps, sampler):
@@ -124,12 +136,12 @@ def data_iter_random(corpus_indices: Corpus, batch_size: int, num_steps: int,
     # the book's extra example left out, kept so that the shuffle draws what
     # the book's draws.
     num_examples = (len(corpus) - 1) // num_steps - 1
-    num_batches = num_examples // batch_size
+    count = num_batches(len(corpus), batch_size, num_steps, "random")
     starts = list(range(0, num_examples * num_steps, num_steps))
     random.shuffle(starts)
-    chosen = np.array(starts[:num_batches * batch_size])
+    chosen = np.array(starts[:count * batch_size])
     offsets = chosen[:, None] + np.arange(num_steps + 1)
-    windows = corpus[offsets].reshape(num_batches, batch_size, num_steps + 1)
+    windows = corpus[offsets].reshape(count, batch_size, num_steps + 1)
     yield from _batches_on_device(windows, ctx)
 
 
@@ -148,9 +160,8 @@ def data_iter_consecutive(corpus_indices: Corpus, batch_size: int, num_steps: in
     corpus = corpus[_offset(num_steps):]
     batch_len = len(corpus) // batch_size
     streams = corpus[:batch_size * batch_len].reshape(batch_size, batch_len)
-    num_batches = (batch_len - 1) // num_steps
     # Batch i holds columns [i * num_steps, (i + 1) * num_steps] of every
     # stream: the inputs and, one further, the last target.
-    starts = np.arange(num_batches) * num_steps
+    starts = np.arange(num_batches(len(corpus), batch_size, num_steps)) * num_steps
     windows = streams[:, starts[:, None] + np.arange(num_steps + 1)]  # (bs, batches, ns + 1)
     yield from _batches_on_device(windows.transpose(1, 0, 2), ctx)

@@ -8,8 +8,10 @@ text (``data``) starts from :data:`OWN_TEXT_DEFAULTS` instead where they
 differ (:meth:`TrainSettings.create`).
 """
 
+from __future__ import annotations
+
 import dataclasses
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from ._util.checks import check_prefix
 from ._util.setting_checks import (
@@ -74,7 +76,7 @@ class TrainSettings:
     dropout: float = 0.0
 
     @classmethod
-    def create(cls, **given):
+    def create(cls, **given: Any) -> TrainSettings:
         """Settings with ``given`` values; with ``data``, :data:`OWN_TEXT_DEFAULTS` for the rest."""
         if given.get("data") is not None:
             defaults = dict(OWN_TEXT_DEFAULTS)
@@ -84,11 +86,11 @@ class TrainSettings:
         return cls(**given)
 
     @property
-    def validates(self):
+    def validates(self) -> bool:
         """Whether text is held out for validation."""
         return bool(self.val_chars or self.val_frac)
 
-    def check(self, vocab_size=64):
+    def check(self, vocab_size: int = 64) -> TrainSettings:
         """Raise ValueError naming the first setting that cannot work; return self.
 
         ``vocab_size`` bounds the memory estimate (the book has fewer characters).
@@ -120,20 +122,20 @@ class TrainSettings:
                 % (self.num_hiddens, self.num_layers, needed / 1e9, memory / 1e9))
         return self
 
-    def chapter_args(self):
+    def chapter_args(self) -> dict[str, Any]:
         """The keyword arguments of ``train_and_predict_rnn_gluon`` these settings give."""
         args = {name: getattr(self, name) for name in _CHAPTER_ARGS}
         args["prefixes"] = list(self.prefixes)
         return args
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (prefixes as a list)."""
         d = dataclasses.asdict(self)
         d["prefixes"] = list(self.prefixes)
         return d
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainSettings:
         """Inverse of :meth:`to_dict`; unknown keys are ignored, missing ones defaulted.
 
         Raises ValueError for a value that no setting can take (see :func:`check_setting`).

@@ -1,41 +1,130 @@
-"""The folder a run saves into: checked, and locked for the run.
+"""The folder a run saves into, and the snapshot a resume starts from.
 
-Each function raises ValueError with a message that says what to do.
+* :func:`prepare_save_dir` checks a save folder before any training, locks
+  it for the run, and refuses one that holds another run's snapshots or a
+  newer snapshot of this run (going on from an older point would replace
+  work saved after it: :class:`NewerSnapshotError`).
+* :func:`find_resumable` picks the newest snapshot of a folder's run,
+  wherever the run put it: the folder itself or its ``best/``.
+* :func:`save_root` is the folder a resumed run goes on saving into: the
+  snapshot's own folder, or ``DIR`` for a snapshot in ``DIR/best``.
+
+Each function raises ValueError (or a :class:`~d2l_rnn.checkpoint.CheckpointError`)
+with a message that says what to do.
 """
 
 import os
 import tempfile
 from pathlib import Path
 
-from ..checkpoint import BEST, CheckpointError, OtherRunError, check_save_dir, lock_folder
+from ..checkpoint import BEST, CheckpointError, check_save_dir, checkpoint_root, lock_folder
+from ..checkpoint.layout import find_snapshot, run_of_snapshot
+from ..checkpoint.names import snapshots
+from ..checkpoint.owner import run_of
 
-__all__ = ["prepare_save_dir"]
+__all__ = ["prepare_save_dir", "find_resumable", "save_root", "newest_of_run",
+           "NewerSnapshotError"]
 
 
-def prepare_save_dir(save_dir, checkpoint, overwrite, take_lock):
-    """Check the --save folder and, with ``take_lock``, lock it for this run; return the lock."""
-    path = Path(save_dir)
+class NewerSnapshotError(ValueError):
+    """The save folder holds a snapshot of this run newer than the point it would go on from.
+
+    ``newest`` is that snapshot's path, ``point`` the run's ``(epochs, batches)``.
+    """
+
+    def __init__(self, save_dir, newest, point):
+        super().__init__(
+            "%s holds %s, newer than the point this run would go on from (epoch %d, batch %d): "
+            "resume from %s to go on from the newest, or save elsewhere"
+            % (save_dir, newest, point[0], point[1], save_dir))
+        self.save_dir, self.newest, self.point = save_dir, newest, point
+
+
+def newest_of_run(directory, run):
+    """``(point, path)`` of the newest snapshot of ``run`` in ``directory`` or its best/."""
+    found = []
+    for folder in (Path(directory), Path(directory) / BEST):
+        if folder.is_dir():
+            found += [(key[:2], path) for key, path in snapshots(folder)
+                      if run_of_snapshot(path) == run]
+    return max(found, default=None)
+
+
+def prepare_save_dir(directory, model=None, overwrite=False, point=None):
+    """Check ``directory`` for a run of ``model`` and lock it; return the lock.
+
+    ``point`` is where the run goes on from, ``(epochs, batches)``, when it
+    continues a checkpoint.
+
+    Raises
+    ------
+    ValueError
+        For a file, an unwritable folder, or a newer snapshot of the run.
+    CheckpointError
+        If another process holds the folder, or (OtherRunError) it holds
+        another run's snapshots and ``overwrite`` is not given.
+    """
+    path = Path(directory)
     if path.exists() and not path.is_dir():
-        raise ValueError("--save %s is a file, not a directory; choose another path" % path)
+        raise ValueError("%s is a file, not a directory; choose another path" % path)
     try:  # find out now, not after hours of training, that nothing can be written
         path.mkdir(parents=True, exist_ok=True)
         os.rmdir(tempfile.mkdtemp(dir=path))
-        lock = lock_folder(path) if take_lock else None  # one run per folder, all its life
+        lock = lock_folder(path)  # one run per folder, all its life
     except OSError as err:
-        raise ValueError("cannot write checkpoints to --save %s (%s); choose a writable "
-                         "folder" % (path, err.strerror or err)) from None
-    except CheckpointError as err:  # another run holds the folder
-        raise ValueError("--save: %s" % err) from None
+        raise ValueError("cannot write checkpoints to %s (%s); choose a writable folder"
+                         % (path, err.strerror or err)) from None
     try:
         for folder in (path, path / BEST):
-            check_save_dir(folder, checkpoint.model if checkpoint is not None else None,
-                           overwrite)
-    except OtherRunError as err:
-        if lock is not None:
-            lock.release()
-        if overwrite or "another run" not in str(err):
-            raise ValueError("--save: %s" % err) from None
-        raise ValueError("--save %s already holds a checkpoint of another run; continue it "
-                         "with --resume %s, or pass --overwrite to replace it"
-                         % (path, path)) from None
+            check_save_dir(folder, model, overwrite)
+        run = run_of(model)  # None for a new run: no snapshot of it anywhere yet
+        newest = newest_of_run(path, run) if point is not None and run is not None else None
+        if newest is not None and newest[0] > tuple(point):
+            raise NewerSnapshotError(path, newest[1], point)
+    except BaseException:
+        lock.release()
+        raise
     return lock
+
+
+def find_resumable(directory):
+    """The snapshot to resume from: ``directory`` if it is one, else the newest of the
+    run in ``directory`` and ``directory/best`` (the folder's own on a tie).
+
+    Raises
+    ------
+    CheckpointError
+        If there is none (the message says how to save one).
+    """
+    directory = Path(directory)
+    try:
+        newest = find_snapshot(directory)  # the folder's own, or the errors of a bad folder
+    except CheckpointError:
+        best = snapshots(directory / BEST) if (directory / BEST).is_dir() else []
+        if not best:
+            raise
+        return best[-1][1]  # a run stopped before its first regular save
+    if newest.parent != directory or not (directory / BEST).is_dir():
+        return newest
+    best = snapshots(directory / BEST)
+    if best and run_of_snapshot(best[-1][1]) == run_of_snapshot(newest) \
+            and best[-1][0][:2] > snapshots(directory)[-1][0][:2]:
+        return best[-1][1]
+    return newest
+
+
+def save_root(snapshot):
+    """The folder a run resumed from ``snapshot`` saves into, or None if it cannot tell
+    (a snapshot folder copied out of its save folder).
+
+    For a snapshot in a folder called ``best`` that is the folder around it,
+    unless that one holds snapshots of another run, or the ``best`` folder
+    has a ``best/`` of its own (then it was itself a save folder).
+    """
+    root = checkpoint_root(snapshot)
+    if root is None or root.name != BEST or (root / BEST).is_dir():
+        return root
+    around = snapshots(root.parent)
+    if around and run_of_snapshot(around[-1][1]) != run_of_snapshot(Path(snapshot)):
+        return root
+    return root.parent

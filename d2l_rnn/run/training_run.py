@@ -1,192 +1,237 @@
-"""A training run that can stop and go on: ``fit`` with validation, progress and saves.
+"""The training run: a model trained on a text, stopped at any batch and resumed exactly.
 
 :class:`TrainingRun` trains like the chapter's ``train_and_predict_rnn_gluon``
-(same initialisation, the same epoch from :func:`~d2l_rnn.training.make_epoch`,
-the same schedule and printed lines from :func:`~d2l_rnn.loop.fit`) and adds
-callbacks: the held-out text's perplexity, a metrics file (:mod:`.log`), the best
-snapshot, the learning-rate decay and early stopping (:mod:`.judge`), a progress
-bar and checkpoints.
-It keeps its state between epochs, so it can save after any epoch and be
-rebuilt from a checkpoint. Resuming restores the parameters, the optimizer
-state and Python's and NumPy's generators (the samplers draw from Python's),
-so the epochs after a resume are the very epochs an uninterrupted run trains.
+(the same initialisation, the same epoch from
+:func:`~d2l_rnn.training.make_epoch`, the same printed lines from
+:func:`~d2l_rnn.loop.fit`) and adds what a run on a text of one's own
+needs: validation, the best snapshot, learning-rate decay, early stopping,
+a metrics file, checkpoints on a schedule, a time budget, and a stop after
+any batch (:meth:`TrainingRun.fit`, :mod:`.fitting`). It keeps its state
+between calls, so a run can be saved at any batch and rebuilt from any of
+its snapshots (:meth:`TrainingRun.resume`): the parameters, the optimizer
+state, the place in the epoch and the random states come back, so the
+batches after a resume are the very batches an uninterrupted run trains.
 """
 
+from __future__ import annotations
+
 import math
-import sys
-from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
 
-from tqdm import tqdm
-
-from .._compat import import_mxnet
-from ..checkpoint import BEST, save_checkpoint
-from ..devices import context_list
-from ..generation import predict_rnn_gluon
-from ..loop import fit, print_progress
-from ..model import build_model
-from ..seeding import set_seed
-from ..training import evaluate_perplexity, make_epoch
+from .._util.hints import Block, Contexts, StrPath
+from ..checkpoint import Checkpoint
+from ..checkpoint.fields import EXTRA_SETTINGS
+from ..devices import context_list, try_gpu
+from ..model import describe_model
+from ..settings import Text, TrainSettings, load_text
+from ..training import make_epoch
+from . import fitting
+from .folder import save_root
 from .judge import Judge
-from .log import CsvLog
+from .position import cursor_from
+from .result import RunResult
+from .resume import check_vocabulary, load_resumable, resume_settings
+from .start import start_model, with_prefixes
+from .stopping import StopRequest
 
 __all__ = ["TrainingRun"]
 
 
 class TrainingRun:
-    """A model, its optimizer and its per-epoch history, trained epoch by epoch.
+    """A model, its optimizer, its text and its history, trained batch by batch.
 
     Parameters
     ----------
     settings : TrainSettings
-        Checked settings (``settings.check()``).
-    ctx : mxnet.Context or list of mxnet.Context
-        Several devices train data parallel; evaluation and samples run on
-        the first.
-    text : Text
-        Training and held-out text from :func:`~d2l_rnn.settings.load_text`.
-    checkpoint : Checkpoint, optional
-        Continue from it (loaded on ``ctx``); otherwise seed everything with
-        ``settings.seed`` and initialise a new model as the chapter does.
+        What to train and how (checked here: ValueError naming a bad one).
+    ctx : mxnet.Context or list of mxnet.Context, optional
+        Default :func:`~d2l_rnn.devices.try_gpu`. Several devices train data
+        parallel; evaluation and samples run on the first.
+    text : Text, optional
+        Training and held-out text; default ``load_text(settings)``.
+    model : RNNModel, optional
+        None: built from the settings and initialised as the chapter does
+        (``Normal(0.01)`` after seeding with ``settings.seed``). A model of
+        your own is trained as it is if initialised (so training goes on
+        from its parameters), else initialised so; its shape replaces the
+        settings' ``cell``, ``num_hiddens``, ``num_layers`` and ``dropout``.
     kvstore : {'device', 'dist_sync', 'dist_async'}
         ``dist_*`` make this process one worker of a launched job: only
-        worker 0 saves checkpoints, and with ``dist_async`` without the
-        optimizer state (MXNet keeps it on the servers, where it cannot be
-        saved; plain SGD has none).
+        worker 0 saves, with ``dist_async`` without the optimizer state, and
+        stops and saves happen at epoch ends only.
+
+    Attributes
+    ----------
+    epoch, batch : int
+        Epochs done, and batches done of the next one.
+    history, val_history : list of float
+        Training and validation perplexity per epoch (NaN: not validated).
+    save_dir : pathlib.Path or None
+        Where :meth:`fit` saves by default: the folder a resumed run came from.
     """
 
-    def __init__(self, settings, ctx, text, checkpoint=None, kvstore="device"):
-        mx = import_mxnet()
-        ctxs = context_list(ctx)
-        self.settings, self.ctx, self.text = settings, ctxs[0], text
-        self.last_saved = self.best_saved = None
-        if checkpoint is None:
-            set_seed(settings.seed)
-            self.model = build_model(settings.cell, settings.num_hiddens,
-                                     settings.num_layers, text.vocab_size,
-                                     dropout=settings.dropout)
-            self.model.initialize(ctx=ctxs, init=mx.init.Normal(0.01))
-            self.epoch, self.history, self.val_history = 0, [], []
-        else:
-            self.model = checkpoint.model
-            checkpoint.restore_random_state()
-            self.epoch = checkpoint.epoch
-            self.history = list(checkpoint.history)
-            self.val_history = list(checkpoint.val_history)
-            if len(text.val) and len(self.val_history) < self.epoch:
-                # Validation switched on at resume: NaN (not drawn) for the epochs before,
-                # so val_history[i] is always the epoch of history[i].
-                self.val_history[:0] = [math.nan] * (self.epoch - len(self.val_history))
-        self.model.hybridize(static_alloc=True)
+    def __init__(self, settings: TrainSettings, ctx: Contexts | None = None,
+                 text: Text | None = None, model: Block | None = None, *,
+                 kvstore: str = "device") -> None:
+        if not isinstance(settings, TrainSettings):
+            raise TypeError("settings must be a TrainSettings, got %r" % type(settings).__name__)
+        ctxs = context_list(try_gpu() if ctx is None else ctx)
+        settings.check()
+        text = load_text(settings) if text is None else text
+        settings, model = start_model(settings, text, ctxs, model)
+        self._start(settings, ctxs, text, model, kvstore)
+
+    @classmethod
+    def resume(cls, directory: StrPath | Checkpoint, ctx: Contexts | None = None,
+               text: Text | None = None, *, kvstore: str = "device",
+               **overrides: Any) -> "TrainingRun":
+        """Rebuild a run from its newest snapshot, ready to :meth:`fit` on from there.
+
+        Parameters
+        ----------
+        directory : str, os.PathLike or Checkpoint
+            A save folder (its newest snapshot is taken, ``best/`` included),
+            one snapshot folder, or a loaded :class:`~d2l_rnn.checkpoint.Checkpoint`.
+            The run goes on saving into the save folder (``DIR`` for
+            ``DIR/best``) unless ``fit`` is told otherwise.
+        ctx, text, kvstore
+            As for :class:`TrainingRun` (``text`` must have the checkpoint's
+            vocabulary).
+        **overrides
+            Settings to change, e.g. ``num_epochs=300`` (the new total).
+
+        Raises
+        ------
+        CheckpointError
+            For a missing or damaged checkpoint.
+        ValueError
+            :class:`~.resume.FixedSettingError` for a change of the model's
+            shape, dropout or seed, :class:`~.resume.VocabularyError` for a
+            text with another vocabulary, or a bad setting.
+        """
+        ctxs = context_list(try_gpu() if ctx is None else ctx)
+        checkpoint = (directory if isinstance(directory, Checkpoint)
+                      else load_resumable(directory, ctxs))
+        settings = resume_settings(checkpoint, **overrides).check()
+        text = load_text(settings) if text is None else text
+        check_vocabulary(checkpoint.idx_to_char, text.idx_to_char)
+        run = cls.__new__(cls)
+        run._start(settings, ctxs, text, checkpoint.model, kvstore, checkpoint)
+        return run
+
+    def _start(self, settings, ctxs, text, model, kvstore, checkpoint=None):
+        settings = with_prefixes(settings, text)
+        self.settings, self.ctxs, self.ctx, self.text, self.model = (settings, ctxs, ctxs[0],
+                                                                     text, model)
+        self.kvstore, self.stop = kvstore, StopRequest()
+        self.epoch = self.batch = 0
+        self.history, self.val_history, self.saved_schedule = [], [], {}
+        self.save_dir = self.last_saved = self.best_saved = self.resumed_from = None
+        self.saved_point, self.pending = None, None  # pending: (cursor, norms) within an epoch
+        description = describe_model(model)
+        self.reseeds = max(description["dropout"], description["output_dropout"]) > 0
+        self.warmed_up = False
+        model.hybridize(static_alloc=True)
         self.train_one_epoch = make_epoch(
-            self.model, settings.lr, text.train, settings.batch_size, settings.num_steps,
-            settings.clipping_theta, ctxs, kvstore,
-            is_random_iter=settings.sampler == "random")
-        self.trainer = self.train_one_epoch.trainer
-        self.saves = self.train_one_epoch.parallel.saves
-        self._saves_trainer = kvstore != "dist_async"
-        if checkpoint is not None and self._saves_trainer:
-            checkpoint.restore_trainer(self.trainer)
-            # The checkpoint brings its own rate; the settings may change it.
-            self.trainer.set_learning_rate(settings.lr)
+            model, settings.lr, text.train, settings.batch_size, settings.num_steps,
+            settings.clipping_theta, ctxs, kvstore, is_random_iter=settings.sampler == "random")
+        self.trainer, self.saves = self.train_one_epoch.trainer, self.train_one_epoch.parallel.saves
+        self.saves_trainer = kvstore != "dist_async"
+        if checkpoint is not None:
+            self._restore(checkpoint)
         self.judge = Judge(settings, self.val_history, self.trainer.set_learning_rate,
-                           self._save_best)
+                           lambda: fitting.save_best(self))
         if self.judge.lr != self.trainer.learning_rate:  # decayed before the resume
             self.trainer.set_learning_rate(self.judge.lr)
-        self._save_dir, self._overwrite, self._save_every = None, False, None
 
-    def _snapshot(self, directory, overwrite):
-        settings = self.settings.to_dict()
-        if self._save_every is not None:  # for a resumed run
-            settings["save_every"] = self._save_every
-        try:
-            return save_checkpoint(
-                directory, self.model, self.text.idx_to_char, settings=settings,
-                epoch=self.epoch, history=self.history, val_history=self.val_history,
-                trainer=self.trainer if self._saves_trainer else None, overwrite=overwrite)
-        except FloatingPointError as err:
-            raise FloatingPointError(
-                "training diverged: after epoch %d %s, so it was not saved; try a smaller "
-                "learning rate than lr=%g" % (self.epoch, str(err).replace("the model's ", ""),
-                                              self.settings.lr)) from None
+    def _restore(self, checkpoint):
+        checkpoint.restore_random_state()
+        self.epoch, self.batch = checkpoint.epoch, checkpoint.batch
+        self.history = list(checkpoint.history)
+        self.val_history = list(checkpoint.val_history)
+        if len(self.text.val) and len(self.val_history) < self.epoch:
+            # Validation switched on at resume: NaN (not drawn) for the epochs before,
+            # so val_history[i] is always the epoch of history[i].
+            self.val_history[:0] = [math.nan] * (self.epoch - len(self.val_history))
+        if checkpoint.batch:
+            self.pending = cursor_from(checkpoint, self.train_one_epoch.parallel.begin_state(
+                self.model), self.ctxs, self.settings.sampler == "random")
+        if self.saves_trainer:
+            checkpoint.restore_trainer(self.trainer)
+            # The checkpoint brings its own rate; the settings may change it.
+            self.trainer.set_learning_rate(self.settings.lr)
+        self.saved_schedule = {k: checkpoint.settings[k] for k in EXTRA_SETTINGS
+                               if k in checkpoint.settings}
+        self.resumed_from, self.saved_point = checkpoint.path, (self.epoch, self.batch)
+        self.save_dir = save_root(checkpoint.path)
 
-    def save(self, directory, overwrite=False):
-        """Write a checkpoint of the state after :attr:`epoch`; return the snapshot path.
+    def request_stop(self) -> None:
+        """Ask :meth:`fit` to stop after the batch in progress (thread-safe; a callback or
+        another thread may call it). The run ends as ``'interrupted'``, saved if it saves."""
+        self.stop.request("interrupted")
 
-        Raises
-        ------
-        FloatingPointError
-            If the parameters are NaN or infinite (nothing is written: the
-            last checkpoint stays the newest).
-        """
-        self.last_saved = self._snapshot(directory, overwrite)
-        return self.last_saved
-
-    def _save_best(self):
-        if self._save_dir is not None and self.saves:
-            self.best_saved = self._snapshot(Path(self._save_dir) / BEST, self._overwrite)
-
-    def _record(self, end):
-        self.epoch = end.epoch
-        self.history.append(end.perplexity)
-        if len(self.text.val):
-            end.val_perplexity = evaluate_perplexity(self.model, self.text.val, self.ctx)
-            self.val_history.append(end.val_perplexity)
-        elif self.val_history:  # validation switched off at resume: keep the epochs aligned
-            self.val_history.append(math.nan)
-
-    def _predict(self, prefix):
-        return predict_rnn_gluon(prefix, self.settings.pred_len, self.model,
-                                 self.text.vocab_size, self.ctx, self.text.idx_to_char,
-                                 self.text.char_to_idx)
-
-    def run(self, save_dir=None, save_every=1, write=None, progress=None, progress_file=None,
-            overwrite=False, log=None):
-        """Train up to ``settings.num_epochs``; return the per-epoch training perplexities.
-
-        Every ``pred_period`` epochs the chapter's lines go to ``write``
-        (default ``tqdm.write``: stdout, around the bar). With ``save_dir``, a
-        checkpoint is written every ``save_every`` epochs and after the last
-        (``overwrite`` lets the first replace another run's), and, with
-        validation, the best one into ``save_dir/best``. ``log`` is a CSV
-        file that gets a row per epoch. Training ends early when the
-        ``patience`` runs out. The bar goes to ``progress_file`` (stderr);
-        ``progress=None`` shows it only on a terminal.
+    def save(self, directory: StrPath, overwrite: bool = False) -> Optional[StrPath]:
+        """Write a snapshot of the run as it is now into ``directory``; return its path.
 
         Raises
         ------
         FloatingPointError
-            If the loss diverges (checkpoints written before stay intact).
+            If the parameters are NaN or infinite (nothing is written).
         """
-        s = self.settings
-        bar = tqdm(total=s.num_epochs, initial=min(self.epoch, s.num_epochs), unit="epoch",
-                   desc="training", file=progress_file or sys.stderr,
-                   disable=None if progress is None else not progress, dynamic_ncols=True)
+        return fitting.save_point(self, directory, overwrite)
 
-        def show(end):
-            postfix = {"ppl": "%.3f" % end.perplexity}
-            if end.val_perplexity is not None:
-                postfix["val_ppl"] = "%.3f" % end.val_perplexity
-            bar.set_postfix(postfix, refresh=False)
-            bar.update(1)
+    def fit(self, save_dir: StrPath | None = None, *, save_every: int | None = None,
+            save_every_batches: int | None = None, save_every_minutes: float | None = None,
+            max_time: float | str | None = None, log: StrPath | None = None,
+            overwrite: bool = False, callbacks: Iterable[Callable] = (),
+            progress: bool | None = None, handle_signals: bool = True,
+            write: Callable[[str], Any] = print) -> RunResult:
+        """Train up to ``settings.num_epochs``; return how the run ended (:class:`RunResult`).
 
-        def save(end):
-            if save_dir is not None and self.saves and (
-                    end.epoch % save_every == 0 or end.epoch == s.num_epochs or end.stop):
-                self.save(save_dir, overwrite)
+        Every ``pred_period`` epochs the chapter's lines go to ``write``.
+        Training ends at the last epoch, when the ``patience`` runs out, when
+        ``max_time`` is up, or after the batch in progress when a stop is
+        requested (:meth:`request_stop`, or SIGINT / SIGTERM with
+        ``handle_signals`` in the main thread; a second signal raises
+        :class:`~.stopping.Interrupted`, a ``KeyboardInterrupt``, at once).
 
-        self._save_dir, self._overwrite, self._save_every = save_dir, overwrite, save_every
-        csv_log = None
-        if log is not None and self.saves:
-            csv_log = CsvLog(log, self.epoch + 1, lambda: self.trainer.learning_rate,
-                             self.train_one_epoch.mean_grad_norm)
-        callbacks = [self._record, csv_log, self.judge, show,
-                     print_progress(s.pred_period, s.prefixes, self._predict,
-                                    write or tqdm.write), save]
-        try:
-            fit(self.train_one_epoch, s.num_epochs, s.lr, [c for c in callbacks if c],
-                first_epoch=self.epoch + 1)
-        finally:
-            bar.close()
-            if csv_log is not None:
-                csv_log.close()
-        return self.history
+        Parameters
+        ----------
+        save_dir : str or os.PathLike, optional
+            Folder for checkpoints (default: :attr:`save_dir`, the folder of
+            a resumed run; None: nothing is saved). It is checked and locked
+            before training. With validation the best snapshot goes into
+            ``save_dir/best``. A snapshot is written by the schedule below,
+            after the last epoch, and wherever the run stops.
+        save_every, save_every_batches, save_every_minutes : number, optional
+            Save every K epochs, N batches and M minutes (0: never). Default:
+            a resumed run's own schedule, else every 10 epochs, and with a
+            text of one's own (``settings.data``) every 10 minutes too.
+        max_time : float or str, optional
+            Time budget of this call: seconds, or ``'90s'``, ``'20m'``,
+            ``'2h'``, ``'1h30m'`` (:func:`~.schedule.parse_duration`).
+        log : str or os.PathLike, optional
+            A CSV file with a row per epoch (continued on resume).
+        overwrite : bool
+            Let the first save replace another run's checkpoint in ``save_dir``.
+        callbacks : iterable of callable
+            Called with each epoch's :class:`~d2l_rnn.loop.EpochEnd` after the
+            run's own; setting its ``stop`` ends the run after that epoch.
+        progress : bool, optional
+            None: a per-batch bar on a terminal, else a line every 30 s on
+            stderr; True: the bar; False: nothing.
+
+        Raises
+        ------
+        ValueError
+            For a bad argument or save folder (before training).
+        CheckpointError
+            If the save folder is another run's or is in use.
+        FloatingPointError
+            If the loss diverges (snapshots written before stay intact).
+        OSError
+            If a checkpoint or the log cannot be written.
+        """
+        return fitting.fit(self, save_dir, dict(
+            epochs=save_every, batches=save_every_batches, minutes=save_every_minutes),
+            max_time, log, overwrite, list(callbacks), progress, handle_signals, write)
