@@ -40,6 +40,13 @@ def one_error_line(result):
     return lines[0]
 
 
+def chapter_lines(out):
+    """The lines ``d2l-rnn train`` printed before its summary (the chapter's lines)."""
+    lines = out.splitlines()
+    assert sum(line.startswith("summary: ") for line in lines) == 1, out
+    return lines[:next(i for i, line in enumerate(lines) if line.startswith("summary: "))]
+
+
 def without_times(text):
-    """The printed lines with the wall-clock ``time T sec`` parts removed."""
-    return [line.split(", time ")[0] for line in text.splitlines()]
+    """The chapter's lines with the wall-clock ``time T sec`` parts removed."""
+    return [line.split(", time ")[0] for line in chapter_lines(text)]

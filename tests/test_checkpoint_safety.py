@@ -384,16 +384,16 @@ def test_save_every_is_kept_for_a_resumed_run(tmp_path, capsys):
                "--save-every", "3", "--pred-len", "5", "--save", tmp_path).code == 0
     assert d2l_rnn.load_checkpoint(tmp_path).settings["save_every"] == 3
     saved = []
-    real = d2l_rnn.run.training_run.save_checkpoint
+    real = d2l_rnn.run.fitting.save_checkpoint
 
     def spy(directory, model, idx_to_char, **kw):
         saved.append(kw["epoch"])
         return real(directory, model, idx_to_char, **kw)
-    d2l_rnn.run.training_run.save_checkpoint = spy
+    d2l_rnn.run.fitting.save_checkpoint = spy
     try:
         assert run(capsys, "train", "--resume", tmp_path, "--epochs", "7").code == 0
     finally:
-        d2l_rnn.run.training_run.save_checkpoint = real
+        d2l_rnn.run.fitting.save_checkpoint = real
     assert saved == [3, 6, 7]
 
 

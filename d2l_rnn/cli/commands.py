@@ -1,32 +1,36 @@
 """What ``d2l-rnn train`` does once its flags are parsed, and the checks every command shares.
 
-Every input is checked before any training starts, so a typo never costs a
-run: the device, the checkpoint, the settings, the text and the prefixes, the
-save folder, the log and the plot file. Problems the user can fix become
-:class:`UsageError` with a message saying what is wrong and what to do.
-(``generate`` and ``evaluate`` are in :mod:`.use`.)
+The training run itself is the library's (:class:`~d2l_rnn.run.TrainingRun`):
+here flags become its settings and arguments, and its errors and its
+:class:`~d2l_rnn.run.RunResult` become lines. Every input is checked before
+any training starts, so a typo never costs a run: the device, the
+checkpoint, the settings, the text and the prefixes, the save folder, the
+log and the plot file. Problems the user can fix become :class:`UsageError`
+with a message saying what is wrong and what to do. (``generate`` and
+``evaluate`` are in :mod:`.use`; the summary in :mod:`.summary`.)
 """
 
 import dataclasses
 import os
 import sys
 
-from ..checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-)
+from ..checkpoint import CheckpointError, load_checkpoint
 from ..data import TextDecodeError
 from ..devices import parse_contexts
-from ..run import TrainingRun, check_log_path
+from ..run import (
+    FixedSettingError,
+    TrainingRun,
+    VocabularyError,
+    check_log_path,
+    load_resumable,
+    resume_settings,
+)
 from ..settings import TrainSettings, load_text
 from .plotting import check_plot_path, plot_perplexity
-from .saving import prepare_save_dir, save_dir_of, save_every_of
+from .saving import fit_run, save_dir_of
+from .summary import exit_code, stop_line, summary_lines
 
 __all__ = ["UsageError", "train", "text_error"]
-
-# Settings that define the model's shape or its random stream: a resumed run
-# cannot change them and still be the same run.
-_FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout")
 
 
 class UsageError(Exception):
@@ -46,68 +50,46 @@ def _ctxs(text):
 
 def _training_run(settings, ctxs, text, checkpoint, kvstore):
     try:
-        return TrainingRun(settings, ctxs, text, checkpoint, kvstore=kvstore)
-    except CheckpointError as err:  # the optimizer state does not fit
+        if checkpoint is None:
+            return TrainingRun(settings, ctxs, text, kvstore=kvstore)
+        return TrainingRun.resume(checkpoint, ctxs, text, kvstore=kvstore,
+                                  **dataclasses.asdict(settings))
+    except CheckpointError as err:  # the optimizer state or the position does not fit
         raise _fail(err) from None
     except (ValueError, RuntimeError) as err:  # devices, rows, a missing launcher
         raise _fail("--ctx %s --kvstore %s: %s" % (",".join(str(c) for c in ctxs), kvstore,
                                                    err)) from None
 
 
-def _load(directory, ctx):
+def _load(directory, ctx, resumable=False):
     try:
-        return load_checkpoint(directory, ctx)
+        return (load_resumable if resumable else load_checkpoint)(directory, ctx)
     except CheckpointError as err:
         raise _fail(err) from None
 
 
-def _settings(args, checkpoint):
+def _given(args):
+    """The settings given as flags."""
     fields = [f.name for f in dataclasses.fields(TrainSettings)]
     given = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     if "prefixes" in given:
         given["prefixes"] = tuple(given["prefixes"])
     if "data" in given:  # absolute: a resume from another folder finds it
         given["data"] = os.path.abspath(given["data"])
-    if checkpoint is None:
-        settings = TrainSettings.create(**given)
-    else:
-        arch = checkpoint.architecture
-        saved = dataclasses.replace(
-            TrainSettings.from_dict(checkpoint.settings), cell=arch["cell"],
-            num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"])
-        for name in _FIXED_ON_RESUME:
-            if name in given and given[name] != getattr(saved, name):
-                raise _fail("--%s %s does not match the checkpoint's %s; drop the flag to "
-                            "resume, or start a new run without --resume"
-                            % (name.replace("_", "-"), given[name], getattr(saved, name)))
-        settings = dataclasses.replace(saved, **given)
+    return given
+
+
+def _settings(given, checkpoint):
     try:
-        return settings.check()
+        if checkpoint is None:
+            return TrainSettings.create(**given).check()
+        return resume_settings(checkpoint, **given).check()
+    except FixedSettingError as err:
+        raise _fail("--%s %s does not match the checkpoint's %s; drop the flag to resume, or "
+                    "start a new run without --resume"
+                    % (err.name.replace("_", "-"), err.given, err.saved)) from None
     except ValueError as err:
         raise _fail(err) from None
-
-
-def _vocab_mismatch(saved, text):
-    extra = sorted(set(text) - set(saved))
-    missing = sorted(set(saved) - set(text))
-    parts = []
-    if extra:
-        parts.append("the text has %s, which the checkpoint lacks" % ", ".join(map(repr, extra)))
-    if missing:
-        parts.append("the checkpoint has %s, which the text lacks"
-                     % ", ".join(map(repr, missing)))
-    return _fail("the checkpoint's vocabulary (%d characters) does not match the training "
-                 "text's (%d): %s; resume with the text (--data, --lower, --num-chars, "
-                 "--val-chars) it was trained with" % (len(saved), len(text),
-                                   "; ".join(parts) or "the same characters in another order"))
-
-
-def _what_is_kept(run, checkpoint):
-    if run.last_saved is not None:
-        return "the last checkpoint, %s, is intact" % run.last_saved
-    if checkpoint is not None:
-        return "the checkpoint it resumed from, %s, is intact" % checkpoint.path
-    return "no checkpoint was saved by this run"
 
 
 def text_error(err, flag="--data"):
@@ -122,100 +104,68 @@ def text_error(err, flag="--data"):
     return _fail(flag + message[len("path"):] if message.startswith("path ") else message)
 
 
-def _text(settings):
+def _text(settings, checkpoint):
     try:
         text = load_text(settings)
     except (ValueError, TypeError, OSError) as err:
         raise text_error(err) from None
-    if not settings.prefixes:  # a text of one's own: samples start the way it starts
-        settings = dataclasses.replace(settings, prefixes=(text.opening(),))
-    return settings, text
+    if checkpoint is not None and checkpoint.idx_to_char != text.idx_to_char:
+        mismatch = VocabularyError(checkpoint.idx_to_char, text.idx_to_char)
+        raise _fail("the checkpoint's vocabulary (%d characters) does not match the training "
+                    "text's (%d): %s; resume with the text (--data, --lower, --num-chars, "
+                    "--val-chars) it was trained with"
+                    % (len(mismatch.saved), len(mismatch.text), mismatch.difference()))
+    return text
 
 
-def _log_path(path):
+def _checked_paths(args):
     try:
-        return check_log_path(path) if path else None
+        log = check_log_path(args.log) if args.log else None
     except ValueError as err:
         raise _fail("--log: %s" % err) from None
+    try:
+        plot = check_plot_path(args.plot) if args.plot else None
+    except ValueError as err:
+        raise _fail("--plot: %s" % err) from None
+    if args.kvstore != "device" and (args.max_time is not None or args.save_every_batches
+                                     or args.save_every_minutes):
+        raise _fail("--kvstore %s stops and saves at epoch ends only: --max-time, "
+                    "--save-every-batches and --save-every-minutes are not for it"
+                    % args.kvstore)
+    return log, plot
 
 
-def _report(run):
-    judge, stream = run.judge, sys.stderr
-    if judge.stopped:
-        print("d2l-rnn: stopped early after epoch %d: no better validation perplexity for %d "
-              "epochs" % (run.epoch, judge.since), file=stream)
-    if run.best_saved is not None:
-        print("d2l-rnn: best validation perplexity %f at epoch %d, in %s"
-              % (judge.best, judge.best_epoch, run.best_saved), file=stream)
-    if run.last_saved is not None:
-        print("d2l-rnn: saved epoch %d in %s" % (run.epoch, run.last_saved), file=stream)
-
-
-def _announce(run, checkpoint, settings):
-    """Say on stderr what a resumed run will do; return whether there is anything to train."""
-    if checkpoint is None:
-        return True
-    if run.epoch >= settings.num_epochs:
-        print("d2l-rnn: nothing to train: the checkpoint is at epoch %d and --epochs is %d"
-              % (run.epoch, settings.num_epochs), file=sys.stderr)
-        return False
-    if run.judge.exhausted:
-        print("d2l-rnn: nothing to train: the checkpoint stopped early at epoch %d, %d epochs "
-              "after its best; pass a larger --patience to go on"
-              % (run.epoch, run.judge.since), file=sys.stderr)
-        return False
-    print("d2l-rnn: resuming %s at epoch %d of %d"
-          % (checkpoint.path, run.epoch + 1, settings.num_epochs), file=sys.stderr)
-    return True
+def _announce(run, checkpoint):
+    """Say on stderr where a resumed run goes on from."""
+    if checkpoint is not None and run.epoch < run.settings.num_epochs \
+            and not run.judge.exhausted:
+        where = "epoch %d" % (run.epoch + 1) + (", batch %d" % (run.batch + 1)
+                                                if run.batch else "")
+        print("d2l-rnn: resuming %s at %s of %d" % (checkpoint.path, where,
+                                                   run.settings.num_epochs), file=sys.stderr)
 
 
 def train(args):
     """``d2l-rnn train``; return the exit code."""
     ctxs = _ctxs(args.ctx)
-    checkpoint = _load(args.resume, ctxs) if args.resume else None
-    settings, text = _text(_settings(args, checkpoint))
-    if checkpoint is not None and checkpoint.idx_to_char != text.idx_to_char:
-        raise _vocab_mismatch(checkpoint.idx_to_char, text.idx_to_char)
-    log = _log_path(args.log)
+    checkpoint = _load(args.resume, ctxs, resumable=True) if args.resume else None
+    settings = _settings(_given(args), checkpoint)
+    text = _text(settings, checkpoint)
+    log, plot = _checked_paths(args)
+    run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
     try:
-        plot = check_plot_path(args.plot) if args.plot else None
-    except ValueError as err:
-        raise _fail("--plot: %s" % err) from None
-    try:
-        save_dir, save_every = save_dir_of(args, checkpoint), save_every_of(args, checkpoint)
-        # Last checks: they create the folder. The lock is held until the run ends. The
-        # workers of a kvstore job learn only once connected which of them saves: that
-        # one takes the lock then, still before training.
-        early = args.kvstore == "device"
-        lock = prepare_save_dir(save_dir, checkpoint, args.overwrite, early) if save_dir else None
+        save_dir = save_dir_of(args, run)
     except ValueError as err:
         raise _fail(err) from None
-    try:
-        run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
-        if save_dir and not early and run.saves:
-            try:
-                lock = prepare_save_dir(save_dir, checkpoint, args.overwrite, True)
-            except ValueError as err:
-                raise _fail(err) from None
-        _train(args, run, checkpoint, settings, save_dir, save_every, log)
-    finally:
-        if lock is not None:
-            lock.release()
+    _announce(run, checkpoint)
+    result = fit_run(args, run, save_dir, log, checkpoint, _fail)
     if plot is not None:
         try:
             plot_perplexity(run.history, run.val_history, plot)
         except (OSError, ValueError) as err:
             raise _fail("could not write the plot %s (%s)" % (plot, err)) from None
-    _report(run)
-    return 0
-
-
-def _train(args, run, checkpoint, settings, save_dir, save_every, log):
-    try:
-        if _announce(run, checkpoint, settings):
-            run.run(save_dir, save_every, overwrite=args.overwrite, log=log)
-    except FloatingPointError as err:
-        raise _fail("%s; %s" % (err, _what_is_kept(run, checkpoint))) from None
-    except OSError as err:
-        raise _fail("could not write a checkpoint or the log to %s (%s); %s"
-                    % (save_dir or log, err, _what_is_kept(run, checkpoint))) from None
+    for line in summary_lines(result, run, args):
+        print(line)
+    if result.signal is not None:
+        print(stop_line(result, run, args), file=sys.stderr)
+    return exit_code(result)

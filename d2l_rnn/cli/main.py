@@ -2,10 +2,13 @@
 
 Nothing is parsed at import: :func:`main` builds the parser when called.
 Every failure a user can cause is reported as one line on stderr with exit
-code 2; a traceback means a bug.
+code 2; a traceback means a bug. Flags are never abbreviated (``--cel`` is
+refused, not taken for ``--cell``). A run stopped by SIGINT or SIGTERM
+exits with 130 or 143.
 """
 
 import argparse
+import signal
 import sys
 
 from .._compat import import_mxnet
@@ -26,8 +29,8 @@ from .options import (
     add_evaluate,
     add_own_text,
     add_sampling,
+    add_saving,
 )
-from .saving import SAVE_EVERY
 
 __all__ = ["build_parser", "main"]
 
@@ -42,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_train(subparsers):
     p = subparsers.add_parser(
-        "train", help="train a character-level RNN language model",
+        "train", help="train a character-level RNN language model", allow_abbrev=False,
         description="Train on The Time Machine, or on your own text with --data FILE. "
         "Without flags this is chapter 6.6's run and prints the chapter's lines. With "
         "--resume DIR the model, optimizer, random state "
@@ -96,15 +99,7 @@ def _add_train(subparsers):
     p.add_argument("--prefix", action="append", dest="prefixes", metavar="TEXT",
                    help="start of a sample; repeat for several (default: %s)"
                    % " and ".join(repr(x) for x in d.prefixes))
-    p.add_argument("--save", metavar="DIR",
-                   help="write checkpoints into DIR (default: the --resume folder, else none)")
-    p.add_argument("--save-every", type=_positive_int, metavar="K",
-                   help="checkpoint every K epochs and after the last (default: the "
-                   "checkpoint's with --resume, else %d)" % SAVE_EVERY)
-    p.add_argument("--resume", metavar="DIR",
-                   help="continue the checkpoint in DIR at its next epoch")
-    p.add_argument("--overwrite", action="store_true",
-                   help="let --save replace a checkpoint of another run already in DIR")
+    add_saving(p)
     p.add_argument("--plot", metavar="FILE.png",
                    help="after training, draw training (and validation) perplexity per epoch "
                    "into FILE (.png, .pdf or .svg; needs matplotlib)")
@@ -113,7 +108,7 @@ def _add_train(subparsers):
 
 def _add_generate(subparsers):
     p = subparsers.add_parser(
-        "generate", help="generate text from a checkpoint",
+        "generate", help="generate text from a checkpoint", allow_abbrev=False,
         description="Print PREFIX followed by generated characters, as they are generated. "
         "Temperature 0 is the chapter's greedy predict_rnn_gluon; T > 0 samples from "
         "softmax(logits / T), cut to the K likeliest characters (--top-k) or to the fewest "
@@ -138,7 +133,7 @@ def _add_generate(subparsers):
 def build_parser():
     """Return the ``d2l-rnn`` argument parser."""
     parser = _Parser(
-        prog="d2l-rnn",
+        prog="d2l-rnn", allow_abbrev=False,
         description="Train character-level RNN language models on The Time Machine "
         "(Dive into Deep Learning, chapter 6.6) or your own text, generate text from them "
         "and measure their perplexity.")
@@ -170,6 +165,6 @@ def main(argv=None):
         return _error("d2l-rnn: error: %s" % (str(err) or type(err).__name__))
     except import_mxnet().base.MXNetError as err:
         return _error("d2l-rnn: error: MXNet: %s" % mxnet_message(err))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # a second Ctrl-C, or one outside a run's training
         print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
-        return 130
+        return 128 + getattr(err, "signal", signal.SIGINT)

@@ -10,9 +10,10 @@ import functools
 
 from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
 from ..model import MAX_LAYERS
+from ..run import SAVE_EVERY, SAVE_EVERY_MINUTES, parse_duration
 from ..settings import MAX_GENERATED, MAX_SEED
 
-__all__ = ["add_own_text", "add_sampling", "add_checkpoint", "add_evaluate"]
+__all__ = ["add_own_text", "add_saving", "add_sampling", "add_checkpoint", "add_evaluate"]
 
 def _flag_type(check, convert, **bounds):
     """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
@@ -38,6 +39,40 @@ _number = functools.partial(_flag_type, check_number, float)
 
 
 _fraction = functools.partial(_flag_type, check_fraction, float)
+
+
+def _duration(text):
+    """An argparse type: a duration (``90s``, ``20m``, ``2h``, ``1h30m``), kept as its text."""
+    try:
+        parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a duration such as 90s, 20m, 2h or 1h30m "
+                                         "(a plain number is seconds), got %r" % text) from None
+    return text
+
+
+def add_saving(p):
+    """``train``'s flags for checkpoints: where, how often, resuming, and a time budget."""
+    p.add_argument("--save", metavar="DIR",
+                   help="write checkpoints into DIR (default: the --resume folder, else none)")
+    p.add_argument("--save-every", type=_positive_int, metavar="K",
+                   help="checkpoint every K epochs and after the last (default: the "
+                   "checkpoint's with --resume, else %d)" % SAVE_EVERY)
+    p.add_argument("--save-every-batches", type=_count, metavar="N",
+                   help="also checkpoint every N batches, within epochs; 0 = never (default: "
+                   "the checkpoint's with --resume, else never)")
+    p.add_argument("--save-every-minutes", type=_number(low=0.0, inclusive=True), metavar="M",
+                   help="also checkpoint every M minutes (fractions allowed), within epochs; "
+                   "0 = never (default: the checkpoint's with --resume, else %g with --data, "
+                   "never without)" % SAVE_EVERY_MINUTES)
+    p.add_argument("--max-time", type=_duration, metavar="DURATION",
+                   help="end training when this much time is up, after the batch in "
+                   "progress, with a checkpoint to --resume from, e.g. 90s, 20m, 2h, 1h30m")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the newest checkpoint in DIR (or DIR/best) where it stopped; "
+                   "checkpoints go on into DIR")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let --save replace a checkpoint of another run already in DIR")
 
 
 def add_own_text(p):
@@ -89,7 +124,7 @@ def add_sampling(p):
 def add_evaluate(subparsers):
     """The ``evaluate`` command."""
     p = subparsers.add_parser(
-        "evaluate", help="print a checkpoint's perplexity on a text",
+        "evaluate", help="print a checkpoint's perplexity on a text", allow_abbrev=False,
         description="Read FILE once, left to right, and print the checkpoint's perplexity "
         "on it: exp of the mean cross-entropy of predicting each character from those "
         "before it. The text is prepared as the checkpoint's training text was (The Time "

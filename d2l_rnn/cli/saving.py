@@ -1,34 +1,61 @@
-"""Where a run saves: the --save folder and how often.
+"""Where ``d2l-rnn train`` saves, and its run's ``fit`` called with the flags.
 
-Each function raises ValueError with the message the command line prints.
+:func:`fit_run` turns the failures of a run (a save folder that cannot be
+used, a newer snapshot, divergence, a full disk) into the one line the
+command line prints; the checks themselves are the library's
+(:func:`d2l_rnn.run.prepare_save_dir`).
 """
 
-from ..checkpoint import checkpoint_root
-from ..run import prepare_save_dir
+from ..checkpoint import CheckpointError, OtherRunError
+from ..run import NewerSnapshotError
 
-__all__ = ["SAVE_EVERY", "prepare_save_dir", "save_dir_of", "save_every_of"]
-
-SAVE_EVERY = 10  # epochs between checkpoints unless --save-every (or the checkpoint) says
+__all__ = ["save_dir_of", "fit_run"]
 
 
-def save_dir_of(args, checkpoint):
+def save_dir_of(args, run):
     """The folder a run saves into: --save, else the --resume folder's, else None."""
     if args.save:
         return args.save
-    if checkpoint is None:
-        return None
-    root = checkpoint_root(checkpoint.path)
-    if root is None:
+    if args.resume and run.save_dir is None:
         raise ValueError("--resume %s is a snapshot folder outside its --save folder; pass "
                          "--save DIR to say where the continued run's checkpoints go"
                          % args.resume)
-    return root
+    return run.save_dir
 
 
-def save_every_of(args, checkpoint):
-    """--save-every, else the checkpoint's, else :data:`SAVE_EVERY`."""
-    if args.save_every is not None:
-        return args.save_every
+def _what_is_kept(run, checkpoint):
+    if run.last_saved is not None:
+        return "the last checkpoint, %s, is intact" % run.last_saved
     if checkpoint is not None:
-        return checkpoint.settings.get("save_every", SAVE_EVERY)
-    return SAVE_EVERY
+        return "the checkpoint it resumed from, %s, is intact" % checkpoint.path
+    return "no checkpoint was saved by this run"
+
+
+def _folder_error(err, save_dir, args):
+    if isinstance(err, NewerSnapshotError):
+        point = "epoch %d" % err.point[0] + (", batch %d" % err.point[1] if err.point[1] else "")
+        return ("--resume %s goes on from %s, but %s holds a newer snapshot of the run, %s; "
+                "resume from %s to go on from the newest, or pass --save DIR to go on from "
+                "%s into another folder" % (args.resume, point, err.save_dir, err.newest.name,
+                                            err.save_dir, point))
+    if isinstance(err, OtherRunError) and not args.overwrite and "another run" in str(err):
+        return ("--save %s already holds a checkpoint of another run; continue it with "
+                "--resume %s, or pass --overwrite to replace it" % (save_dir, save_dir))
+    return "--save: %s" % err if isinstance(err, CheckpointError) else str(err)
+
+
+def fit_run(args, run, save_dir, log, checkpoint, fail):
+    """``run.fit`` with the flags; its failures raise ``fail(message)``."""
+    try:
+        return run.fit(save_dir, save_every=args.save_every,
+                       save_every_batches=args.save_every_batches,
+                       save_every_minutes=args.save_every_minutes, max_time=args.max_time,
+                       log=log, overwrite=args.overwrite,
+                       handle_signals=args.kvstore == "device")
+    except FloatingPointError as err:
+        raise fail("%s; %s" % (err, _what_is_kept(run, checkpoint))) from None
+    except ValueError as err:  # the save folder (checked before training)
+        raise fail(_folder_error(err, save_dir, args)) from None
+    except OSError as err:
+        raise fail("could not write a checkpoint or the log to %s (%s); %s"
+                   % (save_dir or log, err, _what_is_kept(run, checkpoint))) from None
