@@ -35,6 +35,8 @@ from .stopping import handling_signals
 
 __all__ = ["fit", "save_point", "save_best", "batch_seed"]
 
+_clock = time.monotonic  # the budget's and the schedule's clock (tests give another)
+
 
 def batch_seed(seed, epoch, batch):
     """MXNet's seed before ``batch`` (from 0) of ``epoch``: dropout masks a resume repeats."""
@@ -84,7 +86,7 @@ class _Fit:
         self.log, self.callbacks, self.overwrite = log, callbacks, overwrite
         self.saving = save_dir is not None and run.saves
         self.batch_level = not run.kvstore.startswith("dist")
-        self.start = self.last_save = time.monotonic()
+        self.start = self.last_save = _clock()
         self.since_save, self.reason, self.epoch = 0, None, run.epoch + 1
         self.progress = Progress.choose(progress, run.settings, len(run.text.train))
         self.write = write
@@ -92,7 +94,7 @@ class _Fit:
     def _wants_stop(self):
         if self.run.stop:
             self.reason = self.run.stop.reason
-        elif self.budget is not None and time.monotonic() - self.start >= self.budget:
+        elif self.budget is not None and _clock() - self.start >= self.budget:
             self.reason = "time_up"
         return self.reason is not None
 
@@ -103,7 +105,7 @@ class _Fit:
                 and Path(done).parent.resolve() == Path(self.save_dir).resolve()):
             run.last_saved = _snapshot(run, self.save_dir, self.overwrite, cursor)
             run.saved_point = (run.epoch, run.batch)
-        self.since_save, self.last_save = 0, time.monotonic()
+        self.since_save, self.last_save = 0, _clock()
 
     def _before_batch(self, i):
         import_mxnet().random.seed(batch_seed(self.run.settings.seed, self.epoch, i))
@@ -119,7 +121,7 @@ class _Fit:
         self.run.batch = cursor.batches_done
         if self._wants_stop():
             return True
-        if self.saving and self.schedule.due(self.since_save, time.monotonic() - self.last_save):
+        if self.saving and self.schedule.due(self.since_save, _clock() - self.last_save):
             self._save(cursor)
         return False
 
@@ -151,7 +153,7 @@ class _Fit:
         elif end.epoch < self.run.settings.num_epochs and self._wants_stop():
             end.stop = True
         if self.saving and (end.stop or end.epoch >= self.run.settings.num_epochs or
-                            self.schedule.due(self.since_save, time.monotonic() - self.last_save,
+                            self.schedule.due(self.since_save, _clock() - self.last_save,
                                               end.epoch)):
             self._save()
 
@@ -164,21 +166,8 @@ class _Fit:
         with self.progress.writing():
             self.write(line)
 
-    def _warm_up(self):
-        """One forward pass in training mode per device before the first batch: MXNet's
-        first one draws from the generator once more than the others (seen with dropout)."""
-        mx, run = import_mxnet(), self.run
-        parallel = run.train_one_epoch.parallel
-        with mx.autograd.record():
-            for rows, ctx, state in zip(parallel.sizes, parallel.ctxs,
-                                        parallel.begin_state(run.model)):
-                run.model(mx.nd.zeros((rows, run.settings.num_steps), ctx=ctx), state)
-        run.warmed_up = True
-
     def run_epochs(self):
         run, s = self.run, self.run.settings
-        if run.reseeds and not run.warmed_up:
-            self._warm_up()
         csv_log = None
         if self.log is not None and run.saves:
             csv_log = CsvLog(self.log, run.epoch + 1, lambda: run.trainer.learning_rate,
@@ -208,14 +197,14 @@ def _result(run, reason, start, save_dir):
     return RunResult(
         reason, run.epoch, run.batch, run.history[-1] if run.history else None,
         run.judge.best if run.judge.best_epoch else None, run.judge.best_epoch or None,
-        time.monotonic() - start, saved if run.saved_point == (run.epoch, run.batch) else None,
+        _clock() - start, saved if run.saved_point == (run.epoch, run.batch) else None,
         best, run.stop.signal)
 
 
 def fit(run, save_dir, given, max_time, log, overwrite, callbacks, progress, handle_signals,
         write):
     """:meth:`TrainingRun.fit`; see there."""
-    start = time.monotonic()
+    start = _clock()
     dist = run.kvstore.startswith("dist")
     if dist and (max_time is not None or given["batches"] or given["minutes"]):
         raise ValueError("a kvstore job (%s) stops and saves at epoch ends only: max_time, "

@@ -3,6 +3,10 @@
 The chapter seeds every generator with ``settings.seed``, then builds the
 model and initialises it with ``Normal(0.01)``; a model of one's own is
 taken as it is when initialised (training goes on from its parameters).
+Gluon draws the parameters at the first forward pass (their shapes wait
+for the input's); one pass on a single character makes it draw them at
+once, right after seeding, as the chapter's first batch would: with
+dropout, MXNet's generator is seeded again before every batch.
 """
 
 from .._compat import import_mxnet
@@ -33,6 +37,11 @@ def _settings_of(settings, model, text):
         dropout=max(description["dropout"], description["output_dropout"])))
 
 
+def _draw_parameters(model, ctx):
+    nd = import_mxnet().nd
+    model(nd.zeros((1, 1), ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
+
+
 def start_model(settings, text, ctxs, model=None):
     """Seed, then return ``(settings, model)``: the model initialised on ``ctxs``."""
     init = import_mxnet().init.Normal(0.01)
@@ -41,10 +50,12 @@ def start_model(settings, text, ctxs, model=None):
         model = build_model(settings.cell, settings.num_hiddens, settings.num_layers,
                             text.vocab_size, dropout=settings.dropout)
         model.initialize(ctx=ctxs, init=init)
+        _draw_parameters(model, ctxs[0])
         return settings, model
     settings = _settings_of(settings, model, text)
     if not _initialised(model):
         model.initialize(ctx=ctxs, init=init)
+        _draw_parameters(model, ctxs[0])
     elif {str(c) for p in model.collect_params().values() for c in p.list_ctx()} \
             != {str(c) for c in ctxs}:
         model.collect_params().reset_ctx(ctxs)

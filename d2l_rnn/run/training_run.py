@@ -130,7 +130,6 @@ class TrainingRun:
         self.saved_point, self.pending = None, None  # pending: (cursor, norms) within an epoch
         description = describe_model(model)
         self.reseeds = max(description["dropout"], description["output_dropout"]) > 0
-        self.warmed_up = False
         model.hybridize(static_alloc=True)
         self.train_one_epoch = make_epoch(
             model, settings.lr, text.train, settings.batch_size, settings.num_steps,
