@@ -123,6 +123,7 @@ class _Fit:
             return True
         if self.saving and self.schedule.due(self.since_save, _clock() - self.last_save):
             self._save(cursor)
+            return self._wants_stop()  # asked during the save: stop at the point just saved
         return False
 
     def _train_epoch(self):
