@@ -4,7 +4,7 @@ and ends with the numbers of a run that was never stopped (perplexities and para
 The command is run again and again with ``--resume`` (or ``--save`` while the folder holds
 no snapshot yet), each time killed once it has trained a little further (a new snapshot
 appeared) and a random few milliseconds more, until a run is let finish. Saves come every
-3 batches, so many kills land in or near one; some kills are placed inside a save on
+4 batches, so many kills land in or near one; some kills are placed inside a save on
 purpose: before anything is written, or with everything written but not yet renamed into
 place. The model has dropout, so MXNet's reseeded generator is tested across processes.
 
@@ -29,9 +29,9 @@ import d2l_rnn
 from d2l_rnn.checkpoint import snapshots
 
 ARGS = ["train", "--cell", "lstm", "--num-layers", "2", "--dropout", "0.2", "--num-hiddens",
-        "16", "--ctx", "cpu", "--batch-size", "8", "--num-steps", "10", "--num-chars", "4000",
+        "16", "--ctx", "cpu", "--batch-size", "8", "--num-steps", "10", "--num-chars", "2000",
         "--val-chars", "300", "--pred-period", "100", "--seed", "11",
-        "--save-every-batches", "3"]
+        "--save-every-batches", "4"]
 
 # python -c DRIVER ARGS: d2l-rnn, killed by itself inside its KILL_SAVE-th save if asked.
 _DRIVER = textwrap.dedent("""
@@ -96,7 +96,8 @@ def _killed_and_resumed(tmp_path, kills, epochs, seed):
 
 
 def _uninterrupted(capsys, tmp_path, epochs):
-    assert run(capsys, *ARGS, "--epochs", epochs, "--save", tmp_path / "whole").code == 0
+    assert run(capsys, *ARGS, "--epochs", epochs, "--save-every-batches", "0", "--save",
+               tmp_path / "whole").code == 0
     return d2l_rnn.load_checkpoint(tmp_path / "whole")
 
 
