@@ -58,11 +58,11 @@ def test_a_signal_stops_after_the_batch_and_the_resume_is_exact(signum, code, ca
     name = signal.Signals(signum).name
     saved = tmp_path / "part" / "epoch-000002-batch-000006"
     assert stopped.code == code and stopped.err.splitlines()[-1] == (
-        "d2l-rnn: interrupted by %s in epoch 2 after batch 6 (1 epochs done); saved in %s; "
+        "d2l-rnn: interrupted by %s in epoch 2 after batch 6 (1 epoch done); saved in %s; "
         "go on with: d2l-rnn train --resume %s" % (name, saved, tmp_path / "part"))
     assert without_times(stopped.out) == without_times(whole.out)[:3]  # epoch 1's lines
     resumed = run(capsys, "train", "--resume", tmp_path / "part")
-    assert resumed.code == 0 and "resuming %s at epoch 2, batch 7 of 3" % saved in resumed.err
+    assert resumed.code == 0 and "resuming %s at epoch 2 of 3, from batch 7" % saved in resumed.err
     _same_models(d2l_rnn.load_checkpoint(tmp_path / "part"),
                  d2l_rnn.load_checkpoint(tmp_path / "whole"))
 

@@ -139,10 +139,9 @@ def _announce(run, checkpoint):
     """Say on stderr where a resumed run goes on from."""
     if checkpoint is not None and run.epoch < run.settings.num_epochs \
             and not run.judge.exhausted:
-        where = "epoch %d" % (run.epoch + 1) + (", batch %d" % (run.batch + 1)
-                                                if run.batch else "")
-        print("d2l-rnn: resuming %s at %s of %d" % (checkpoint.path, where,
-                                                   run.settings.num_epochs), file=sys.stderr)
+        within = ", from batch %d" % (run.batch + 1) if run.batch else ""
+        print("d2l-rnn: resuming %s at epoch %d of %d%s" % (
+            checkpoint.path, run.epoch + 1, run.settings.num_epochs, within), file=sys.stderr)
 
 
 def train(args):

@@ -21,8 +21,8 @@ def _signal_name(signum):
 def _where(result):
     """``epoch 13, batch 340`` within an epoch, else ``epoch 12``."""
     if result.batch:
-        return "in epoch %d after batch %d (%d epochs done)" % (result.epoch + 1, result.batch,
-                                                               result.epoch)
+        return "in epoch %d after batch %d (%d epoch%s done)" % (
+            result.epoch + 1, result.batch, result.epoch, "" if result.epoch == 1 else "s")
     return "after epoch %d" % result.epoch
 
 
