@@ -1,6 +1,7 @@
 # d2l_rnn: `make demo` runs the chapter, `make test` runs the suite,
 # `make bench` the speed benchmarks (training, EPOCHS=200 by default, each
-# row interleaved and then alone; then generation; it adds PyTorch on Python
+# row interleaved and then alone; then generation; the training run against
+# the chapter's function; Ctrl-C to exit on 1 MB; it adds PyTorch on Python
 # 3.11). All create a venv on first use with $(PYTHON) (3.8-3.12):
 # .venv for the default python3.11, .venv-py312 for PYTHON=python3.12 and so
 # on, so several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
@@ -51,6 +52,8 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.speed --epochs $(EPOCHS)
 	$(BIN)/python -m benchmarks.generation
+	$(BIN)/python -m benchmarks.run_path
+	$(BIN)/python -m benchmarks.stop_latency
 	$(BIN)/python benchmarks/bench_dist.py
 
 demo: $(BIN)/.installed

@@ -63,8 +63,8 @@ def summary_lines(result, run, args):
             r.best_val_perplexity, r.best_epoch,
             ", saved in %s" % r.best_saved if r.best_saved is not None else ""))
     if r.last_saved is not None:
-        going_on = "" if r.reason == "finished" else "; go on with: %s" % _resume_hint(
-            r, run, args)
+        going_on = "; go on with: %s" % _resume_hint(r, run, args) if r.reason in (
+            "interrupted", "time_up") else ""
         lines.append(" - model saved in %s%s" % (r.last_saved, going_on))
     elif not run.saves:
         lines.append(" - worker 0 of the job saves the model")

@@ -16,7 +16,8 @@ batches after a resume are the very batches an uninterrupted run trains.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Optional
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 from .._util.hints import Block, Contexts, StrPath
 from ..checkpoint import Checkpoint
@@ -68,6 +69,8 @@ class TrainingRun:
         Training and validation perplexity per epoch (NaN: not validated).
     save_dir : pathlib.Path or None
         Where :meth:`fit` saves by default: the folder a resumed run came from.
+    last_saved, best_saved : pathlib.Path or None
+        The last snapshot and the last best snapshot this object wrote.
     """
 
     def __init__(self, settings: TrainSettings, ctx: Contexts | None = None,
@@ -128,6 +131,7 @@ class TrainingRun:
         self.history, self.val_history, self.saved_schedule = [], [], {}
         self.save_dir = self.last_saved = self.best_saved = self.resumed_from = None
         self.saved_point, self.pending = None, None  # pending: (cursor, norms) within an epoch
+        self.schedule = self.fitting = None  # while fit runs: its schedule and its state
         description = describe_model(model)
         self.reseeds = max(description["dropout"], description["output_dropout"]) > 0
         model.hybridize(static_alloc=True)
@@ -169,8 +173,9 @@ class TrainingRun:
         another thread may call it). The run ends as ``'interrupted'``, saved if it saves."""
         self.stop.request("interrupted")
 
-    def save(self, directory: StrPath, overwrite: bool = False) -> Optional[StrPath]:
-        """Write a snapshot of the run as it is now into ``directory``; return its path.
+    def save(self, directory: StrPath, overwrite: bool = False) -> Path:
+        """Write a snapshot of the run as it is now (within an epoch too) into ``directory``;
+        return its path.
 
         Raises
         ------
