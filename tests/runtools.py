@@ -19,7 +19,9 @@ KINDS = {
 
 
 def settings(kind="rnn", **changes):
-    return d2l_rnn.TrainSettings(**dict(SMALL, **KINDS[kind], **changes))
+    values = dict(SMALL, **KINDS[kind])
+    values.update(changes)
+    return d2l_rnn.TrainSettings(**values)
 
 
 def stop_after(run, k, action=None):
