@@ -60,10 +60,10 @@ def test_a_resumed_run_keeps_its_schedule_unless_told(saves, tmp_path):
 
 def test_every_minutes_within_epochs(saves, tmp_path, monkeypatch):
     ticks = iter(range(10 ** 6))
-    monkeypatch.setattr(fitting, "_clock", lambda: 7.0 * next(ticks))  # 7 s a look
+    monkeypatch.setattr(fitting, "_clock", lambda: 5.0 * next(ticks))  # 5 s a look
     run = TrainingRun(settings(num_epochs=1), mx.cpu())
-    run.fit(tmp_path, save_every_minutes=0.5, progress=False, handle_signals=False)
-    assert len(saves) > 3 and saves[-1] == (1, 0) and all(b for _, b in saves[:-1])
+    run.fit(tmp_path, save_every_minutes=1, progress=False, handle_signals=False)
+    assert len(saves) >= 2 and saves[-1] == (1, 0) and all(b for _, b in saves[:-1])
 
 
 def test_the_default_schedule_and_its_own_text_minutes(tmp_path):
