@@ -302,3 +302,23 @@ def test_overwrite_replaces_another_runs_checkpoint(capsys, tmp_path):
     assert result.code == 0, result.err
     assert [p.name for p in tmp_path.iterdir()] == ["epoch-000002"]
     assert d2l_rnn.load_checkpoint(tmp_path).epoch == 2
+
+
+def test_resume_of_a_format_3_checkpoint_and_of_an_older_point(capsys, tmp_path):
+    """Bugs it catches: format 3 refused on --resume; a resume from an older snapshot
+    replacing the newer one in the folder it saves into (now one line, nothing written)."""
+    import shutil
+    from pathlib import Path
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(__file__).parent / "data" / "format3", copy)
+    old = shutil.copytree(copy / "snapshot-000002", tmp_path / "old" / "snapshot-000002")
+    result = run(capsys, "train", "--resume", copy, "--epochs", "3")
+    assert result.code == 0, result.err
+    assert "resuming %s at epoch 3 of 3" % (copy / "snapshot-000002") in result.err
+    assert sorted(p.name for p in copy.iterdir()) == ["best", "epoch-000003"]
+    refused = run(capsys, "train", "--resume", old, "--epochs", "3", "--save", copy)
+    assert one_error_line(refused) == (
+        "d2l-rnn: error: --resume %s goes on from epoch 2, but %s holds a newer snapshot of "
+        "the run, epoch-000003; resume from %s to go on from the newest, or pass --save DIR to "
+        "go on from epoch 2 into another folder" % (old, copy, copy))
+    assert sorted(p.name for p in copy.iterdir()) == ["best", "epoch-000003"]

@@ -27,7 +27,7 @@ from ..run import (
 )
 from ..settings import TrainSettings, load_text
 from .plotting import check_plot_path, plot_perplexity
-from .saving import fit_run, save_dir_of
+from .saving import fit_run, lock_save_dir, save_dir_of
 from .summary import exit_code, stop_line, summary_lines
 
 __all__ = ["UsageError", "train", "text_error"]
@@ -156,8 +156,13 @@ def train(args):
         save_dir = save_dir_of(args, run)
     except ValueError as err:
         raise _fail(err) from None
-    _announce(run, checkpoint)
-    result = fit_run(args, run, save_dir, log, checkpoint, _fail)
+    lock = lock_save_dir(args, run, save_dir, _fail)
+    try:
+        _announce(run, checkpoint)
+        result = fit_run(args, run, save_dir, log, checkpoint, _fail)
+    finally:
+        if lock is not None:
+            lock.release()
     if plot is not None:
         try:
             plot_perplexity(run.history, run.val_history, plot)

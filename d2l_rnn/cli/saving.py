@@ -7,9 +7,9 @@ command line prints; the checks themselves are the library's
 """
 
 from ..checkpoint import CheckpointError, OtherRunError
-from ..run import NewerSnapshotError
+from ..run import NewerSnapshotError, prepare_save_dir
 
-__all__ = ["save_dir_of", "fit_run"]
+__all__ = ["save_dir_of", "lock_save_dir", "fit_run"]
 
 
 def save_dir_of(args, run):
@@ -42,6 +42,17 @@ def _folder_error(err, save_dir, args):
         return ("--save %s already holds a checkpoint of another run; continue it with "
                 "--resume %s, or pass --overwrite to replace it" % (save_dir, save_dir))
     return "--save: %s" % err if isinstance(err, CheckpointError) else str(err)
+
+
+def lock_save_dir(args, run, save_dir, fail):
+    """Check the save folder and lock it for the whole run, before anything is said or
+    trained (the run checks it again, holding the lock); return the lock or None."""
+    if save_dir is None or not run.saves:
+        return None
+    try:
+        return prepare_save_dir(save_dir, run.model, args.overwrite, (run.epoch, run.batch))
+    except ValueError as err:
+        raise fail(_folder_error(err, save_dir, args)) from None
 
 
 def fit_run(args, run, save_dir, log, checkpoint, fail):

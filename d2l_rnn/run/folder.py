@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..checkpoint import BEST, CheckpointError, check_save_dir, checkpoint_root, lock_folder
 from ..checkpoint.layout import find_snapshot, run_of_snapshot
+from ..checkpoint.lock import holds_lock
 from ..checkpoint.names import snapshots
 from ..checkpoint.owner import run_of
 
@@ -54,7 +55,8 @@ def prepare_save_dir(directory, model=None, overwrite=False, point=None):
     """Check ``directory`` for a run of ``model`` and lock it; return the lock.
 
     ``point`` is where the run goes on from, ``(epochs, batches)``, when it
-    continues a checkpoint.
+    continues a checkpoint. A folder this process has locked already is
+    checked all the same, and None is returned (the lock stays its holder's).
 
     Raises
     ------
@@ -70,7 +72,7 @@ def prepare_save_dir(directory, model=None, overwrite=False, point=None):
     try:  # find out now, not after hours of training, that nothing can be written
         path.mkdir(parents=True, exist_ok=True)
         os.rmdir(tempfile.mkdtemp(dir=path))
-        lock = lock_folder(path)  # one run per folder, all its life
+        lock = None if holds_lock(path) else lock_folder(path)  # one run per folder
     except OSError as err:
         raise ValueError("cannot write checkpoints to %s (%s); choose a writable folder"
                          % (path, err.strerror or err)) from None
@@ -82,7 +84,8 @@ def prepare_save_dir(directory, model=None, overwrite=False, point=None):
         if newest is not None and newest[0] > tuple(point):
             raise NewerSnapshotError(path, newest[1], point)
     except BaseException:
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     return lock
 
