@@ -157,3 +157,21 @@ def test_a_resume_from_an_older_point_is_refused(tmp_path):
     assert _names(tmp_path / "run") == ["best", "epoch-000002"]  # nothing written
     result = older.fit(tmp_path / "branch", progress=False, handle_signals=False)
     assert result.last_saved == tmp_path / "branch" / "epoch-000002"
+
+
+def test_a_snapshot_within_an_epoch_on_two_devices(tmp_path):
+    """Each device carries the state of its rows: it comes back to each, or is refused
+    (planted: the state of device 1 restored onto device 0)."""
+    two, s = [mx.cpu(0), mx.cpu(1)], settings(cell="lstm", num_epochs=2)
+    whole = TrainingRun(s, two)
+    whole.fit(progress=False, handle_signals=False)
+    part = TrainingRun(s, two)
+    stop_after(part, 30)
+    part.fit(tmp_path, progress=False, handle_signals=False)
+    for changed in (dict(ctx=mx.cpu()), dict(ctx=two, sampler="random")):
+        with pytest.raises(d2l_rnn.CheckpointError, match="holds the hidden state of another "
+                                                          "kind of run"):
+            TrainingRun.resume(tmp_path, **changed)
+    resumed = TrainingRun.resume(tmp_path, two)
+    resumed.fit(progress=False, handle_signals=False)
+    assert_same_run(resumed, whole)
