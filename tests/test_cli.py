@@ -1,13 +1,12 @@
-"""The d2l-rnn command line: entry points, help, every bad input, a SIGKILL mid-run."""
+"""The d2l-rnn command line: entry points, help, every bad input, resuming old checkpoints.
+
+(SIGKILLs of a run and its exact resume: tests/test_kill_resume.py.)
+"""
 
 import argparse
 import importlib
-import json
 import re
-import signal
-import subprocess
 import sys
-import time
 
 import mxnet as mx
 import pytest
@@ -15,7 +14,6 @@ from clitools import TINY, one_error_line, run, run_process
 
 import d2l_rnn
 from d2l_rnn._util import files as _durable
-from d2l_rnn.checkpoint import snapshots
 from d2l_rnn.cli import build_parser
 
 
@@ -253,47 +251,6 @@ def test_a_failing_disk_during_training_is_one_line(capsys, tmp_path, monkeypatc
     result = run(capsys, "train", *TINY, "--epochs", "1", "--save", tmp_path)
     assert "could not write a checkpoint" in one_error_line(result)
     assert [p.name for p in tmp_path.iterdir()] == []
-
-
-def _wait_for_snapshot(directory, epoch, proc, timeout):
-    """Wait until a snapshot of epoch ``epoch`` or later exists (True), the process
-    ends or time is up (False). Each save retires the snapshot before it, so an
-    exact name may come and go between two looks."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if directory.is_dir() and any(key[0] >= epoch for key, _ in snapshots(directory)):
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.005)
-    return False
-
-
-def test_sigkill_during_training_then_resume_gives_the_uninterrupted_history(capsys, tmp_path):
-    args = ["train", *TINY, "--epochs", "25", "--pred-period", "5", "--seed", "4",
-            "--val-chars", "300", "--save-every", "1"]
-    directory = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *args, "--save", str(directory)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        appeared = _wait_for_snapshot(directory, 3, proc, timeout=120)
-        proc.kill()
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert appeared, err.decode()
-    assert proc.returncode == -signal.SIGKILL  # killed while still training
-    killed_at = d2l_rnn.load_checkpoint(directory).epoch
-    assert 3 <= killed_at < 25
-    resumed = run(capsys, "train", "--resume", directory)
-    whole = run(capsys, *args, "--save", tmp_path / "whole")
-    assert resumed.code == whole.code == 0, resumed.err
-    a = d2l_rnn.load_checkpoint(directory)
-    b = d2l_rnn.load_checkpoint(tmp_path / "whole")
-    assert len(a.history) == 25 and a.history == b.history and a.val_history == b.val_history
-    assert json.loads((a.path / "hparams.json").read_text())["settings"]["num_epochs"] == 25
 
 
 def test_overwrite_replaces_another_runs_checkpoint(capsys, tmp_path):
