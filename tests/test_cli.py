@@ -30,7 +30,8 @@ def test_help_documents_every_flag():
                      "--val-chars", "--ctx", "--seed", "--pred-period", "--pred-len",
                      "--prefix", "--save", "--save-every", "--resume", "--plot", "--data",
                      "--lower", "--encoding", "--val-frac", "--patience", "--lr-decay",
-                     "--dropout", "--log", "--device"}
+                     "--dropout", "--log", "--device", "--save-every-batches",
+                     "--save-every-minutes", "--max-time"}
     flags = {s for a in subparsers.choices["generate"]._actions for s in a.option_strings}
     assert flags >= {"--top-k", "--top-p", "--num-samples", "--seed", "--which", "--device"}
 
@@ -279,3 +280,16 @@ def test_resume_of_a_format_3_checkpoint_and_of_an_older_point(capsys, tmp_path)
         "the run, epoch-000003; resume from %s to go on from the newest, or pass --save DIR to "
         "go on from epoch 2 into another folder" % (old, copy, copy))
     assert sorted(p.name for p in copy.iterdir()) == ["best", "epoch-000003"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--max-time", "soon"), "argument --max-time: expected a duration such as 90s, 20m, 2h"),
+    (("--max-time", "0"), "argument --max-time: expected a duration"),
+    (("--save-every-batches", "-1"), "argument --save-every-batches: expected an integer >= 0"),
+    (("--save-every-minutes", "-2"), "argument --save-every-minutes: expected a number >= 0"),
+    (("--kvstore", "dist_sync", "--max-time", "1h"), "--kvstore dist_sync stops and saves at "
+                                                     "epoch ends only"),
+])
+def test_bad_schedule_and_budget_flags(args, message, capsys):
+    result = run(capsys, "train", *TINY, "--epochs", "1", *args)
+    assert message in one_error_line(result) and result.out == ""

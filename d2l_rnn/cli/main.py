@@ -47,10 +47,12 @@ def _add_train(subparsers):
     p = subparsers.add_parser(
         "train", help="train a character-level RNN language model", allow_abbrev=False,
         description="Train on The Time Machine, or on your own text with --data FILE. "
-        "Without flags this is chapter 6.6's run and prints the chapter's lines. With "
-        "--resume DIR the model, optimizer, random state "
+        "Without flags this is chapter 6.6's run and prints the chapter's lines; every run "
+        "ends with a summary. Ctrl-C (or SIGTERM, or --max-time) stops after the batch in "
+        "progress, with a checkpoint of that point when there is a --save folder. With "
+        "--resume DIR the model, optimizer, random state, place in the epoch "
         "and settings come from the checkpoint; flags given again override the training "
-        "settings, except the model's shape and --seed, which must match.")
+        "settings, except the model's shape, --dropout and --seed, which must match.")
     d = _CHAPTER
     p.add_argument("--cell", choices=CELLS, help="recurrent layer (default: %s)" % d.cell)
     p.add_argument("--num-hiddens", type=_positive_int, metavar="N",
