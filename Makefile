@@ -2,9 +2,12 @@
 # `make bench` the speed benchmarks (training, EPOCHS=200 by default, each
 # row interleaved and then alone; then generation; the training run against
 # the chapter's function; Ctrl-C to exit on 1 MB; it adds PyTorch on Python
-# 3.11). All create a venv on first use with $(PYTHON) (3.8-3.12):
-# .venv for the default python3.11, .venv-py312 for PYTHON=python3.12 and so
-# on, so several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
+# 3.11). All create a venv on first use with $(PYTHON) (3.8-3.13):
+# .venv for the default python3.11, .venv-py313 for PYTHON=python3.13 and so
+# on, so several interpreters coexist; a `python3.X` that is a pyenv shim of
+# a version not enabled is found in pyenv (tools/find_python.sh). On 3.13
+# MXNet goes in last, without its dependencies (see pyproject.toml).
+# GPU=1 uses the cu112 flavour (.venv-cu112).
 #
 # What goes into the venv grows with what is asked for, one stamp file each:
 # .installed (the package and MXNet: all `make demo` needs), .notebook-installed
@@ -12,6 +15,7 @@
 # .test-installed (+ pytest, ruff, mypy, hatchling: `make test`, which also
 # executes the notebooks, so it has both).
 PYTHON ?= python3.11
+PYTHON_EXE := $(or $(shell tools/find_python.sh $(PYTHON)),$(PYTHON))
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
 CU112_VENV := .venv-cu112$(PYTAG)
 ifeq ($(GPU),1)
@@ -29,11 +33,16 @@ EPOCHS ?= 200
 all: test
 
 $(BIN)/.installed: pyproject.toml
-	@$(PYTHON) -c '' 2>/dev/null || { echo "error: $(PYTHON) is missing or does not run (a pyenv shim of a version that is not enabled?); install Python 3.8-3.12 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
-	@$(PYTHON) d2l_rnn/_compat.py
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON_EXE) -c '' 2>/dev/null || { echo "error: $(PYTHON) is missing or does not run; install Python 3.8-3.13 or run make PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@$(PYTHON_EXE) d2l_rnn/_compat.py
+	$(PYTHON_EXE) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	@mxnet=$$($(BIN)/python d2l_rnn/_compat.py --mxnet-without-deps $(EXTRAS)); \
+	if [ -n "$$mxnet" ]; then \
+		echo "$(BIN)/python -m pip install -q --no-deps $$mxnet"; \
+		$(BIN)/python -m pip install -q --no-deps "$$mxnet"; \
+	fi
 	@touch $@
 
 $(BIN)/.notebook-installed: $(BIN)/.installed

@@ -6,12 +6,13 @@ and the steps that make them work run before MXNet's own import, whose
 failures are cryptic (a numpy build error, ``np.bool`` missing, a missing
 ``libcudnn.so.8``):
 
-* Python 3.8 to 3.12 (:func:`check_python`). MXNet 1.9.1, the last release,
-  breaks on numpy 2, and numpy 1.x has no wheels for Python 3.13.
-* Python 3.12 needs numpy >= 1.26, which dropped the ``np.bool`` alias that
-  MXNet still uses; :func:`restore_numpy_bool` puts it back, only when it is
-  missing. (3.12 also dropped ``distutils``; the ``setuptools`` dependency
-  provides it.)
+* Python 3.8 to 3.13 (:func:`check_python`) with the NumPy each has wheels
+  of: 1.23 up to 3.11, 1.26 on 3.12, 2.x on 3.13. MXNet 1.9.1, the last
+  release, reads names NumPy 1.24 and 2.0 removed: :mod:`._util.numpy_names`
+  lends them to MXNet alone, and the user's ``numpy`` keeps exactly the
+  attributes it had. (``setuptools`` provides ``distutils`` from 3.12 on.)
+* From 3.13 on, MXNet goes in with ``pip install --no-deps``, after the rest
+  (:func:`mxnet_without_deps`): its metadata asks for numpy<2.
 * The GPU flavour, ``mxnet-cu112``, links the CUDA 11 runtime, cuDNN 8 and
   friends by name, but their PyPI wheels put them in
   ``site-packages/nvidia/*/lib``, which the loader does not search.
@@ -31,18 +32,19 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "SUPPORTED_PYTHONS", "GPU_DRIVER", "requires_python", "check_python",
-    "restore_numpy_bool", "mxnet_flavours", "cuda_library_paths",
+    "SUPPORTED_PYTHONS", "NO_DEPS_PYTHON", "GPU_DRIVER", "requires_python", "check_python",
+    "mxnet_without_deps", "install_hint", "mxnet_flavours", "cuda_library_paths",
     "preload_cuda_libraries", "prepare_gpu_flavour", "import_mxnet",
 ]
 
-SUPPORTED_PYTHONS = ((3, 8), (3, 12))
+SUPPORTED_PYTHONS = ((3, 8), (3, 13))
+
+# From this Python on numpy 1.x has no wheels: MXNet goes in with --no-deps.
+NO_DEPS_PYTHON = (3, 13)
+_MXNET = {"cpu": "mxnet==1.9.1", "cu112": "mxnet-cu112==1.9.1"}
 
 # The one library of the GPU stack that only the NVIDIA driver installs.
 GPU_DRIVER = "libcuda.so.1"
-
-_CPU_HINT = ("use the CPU flavour instead: `pip uninstall -y mxnet-cu112 && "
-             "pip install 'd2l_rnn[cpu]'` (or `make demo` without GPU=1)")
 
 
 def requires_python():
@@ -67,33 +69,39 @@ def check_python(version_info=None):
     low, high = SUPPORTED_PYTHONS
     if low <= version <= high:
         return
-    why = ("MXNet 1.9.1 needs numpy 1.x, which has no wheels for Python %d.%d "
-           "and newer" % (high[0], high[1] + 1) if version > high
-           else "older Pythons are not tested")
+    why = ("MXNet 1.9.1 is untried on Python %d.%d and newer" % (high[0], high[1] + 1)
+           if version > high else "older Pythons are not tested")
     raise ImportError(
         "d2l_rnn needs Python %d.%d to %d.%d; this is Python %d.%d (%s). "
         "Create the environment with a supported interpreter, e.g. "
-        "`make PYTHON=python3.12`." % (low + high + version + (why,)))
+        "`make PYTHON=python3.13`." % (low + high + version + (why,)))
 
 
-def restore_numpy_bool(np=None):
-    """Give numpy back its ``np.bool`` alias if it lacks it; return True if so.
+def mxnet_without_deps(extras="cpu", version_info=None):
+    """The MXNet requirement to ``pip install --no-deps`` here, or None.
 
-    numpy 1.24 removed the alias (for the builtin ``bool``) and MXNet 1.9.1
-    uses it at import. Where numpy still has it (numpy < 1.24, with a
-    deprecation warning; numpy 2, as ``np.bool_``) nothing is changed.
+    ``extras``: the install's, comma-separated (``"cpu"``, ``"cu112,test"``).
+    From :data:`NO_DEPS_PYTHON` on, pyproject's extras leave MXNet out (pip
+    would build numpy 1.x for it), so it is installed alone, after them.
     """
-    import warnings
+    version = tuple((version_info or sys.version_info)[:2])
+    flavour = "cu112" if "cu112" in extras.split(",") else "cpu"
+    return _MXNET[flavour] if version >= NO_DEPS_PYTHON else None
 
-    if np is None:
-        import numpy as np
-    with warnings.catch_warnings():
-        # Probing the alias warns on every numpy that knows its history.
-        warnings.simplefilter("ignore")
-        if hasattr(np, "bool"):
-            return False
-    np.bool = bool
-    return True
+
+def install_hint(extra="cpu", version_info=None):
+    """The commands that install d2l_rnn with MXNet's ``extra`` flavour on this Python."""
+    without_deps = mxnet_without_deps(extra, version_info)
+    if without_deps is None:
+        return "`pip install 'd2l_rnn[%s]'`" % extra
+    return ("`pip install 'd2l_rnn[%s]'`, then `pip install --no-deps %s` (MXNet's "
+            "metadata asks for numpy<2, which has no wheels for this Python)"
+            % (extra, without_deps))
+
+
+def _cpu_hint():
+    return ("use the CPU flavour instead: `pip uninstall -y mxnet-cu112`, then %s "
+            "(or `make demo` without GPU=1)" % install_hint("cpu"))
 
 
 def mxnet_flavours(site_dir):
@@ -126,21 +134,11 @@ def preload_cuda_libraries(paths, load=None):
 
     The wheels' libraries need each other (cuSOLVER needs cuBLAS, ...), so a
     library whose dependency is not loaded yet is retried after the others,
-    until a round loads nothing more.
-
-    Parameters
-    ----------
-    paths : list of pathlib.Path
-        Shared libraries, e.g. from :func:`cuda_library_paths`.
-    load : callable, optional
-        ``load(path)``, raising OSError on failure; by default
-        ``ctypes.CDLL(path, RTLD_GLOBAL)``, which makes the symbols visible
-        to every library loaded later.
-
-    Returns
-    -------
-    list of (pathlib.Path, OSError)
-        The libraries that could not be loaded, with the loader's reason.
+    until a round loads nothing more. ``paths`` are shared libraries (e.g.
+    :func:`cuda_library_paths`); ``load(path)`` raises OSError on failure, by
+    default ``ctypes.CDLL(path, RTLD_GLOBAL)``, which makes the symbols
+    visible to every library loaded later. Returns the ``(path, OSError)``
+    of the libraries that could not be loaded.
     """
     if load is None:
         import ctypes
@@ -178,7 +176,7 @@ def prepare_gpu_flavour(site_dir, driver=GPU_DRIVER):
             "the GPU flavour of MXNet (mxnet-cu112) is installed, but the "
             "NVIDIA driver is not: %s cannot be loaded (%s). Install the "
             "NVIDIA driver (`nvidia-smi` then lists your GPU), or %s."
-            % (driver, err, _CPU_HINT)) from err
+            % (driver, err, _cpu_hint())) from err
     return preload_cuda_libraries(cuda_library_paths(site_dir))
 
 
@@ -193,14 +191,13 @@ def _mxnet_site_dir():
 
 def _prepare(site_dir):
     """Run the steps MXNet needs before its import; return preload failures."""
-    restore_numpy_bool()
     flavours = mxnet_flavours(site_dir)
     if flavours == {"cpu", "gpu"}:
         raise ImportError(
             "both MXNet flavours, mxnet (CPU) and mxnet-cu* (GPU), are installed "
             "in %s; they share the `mxnet` package, so one has overwritten the "
-            "other. Keep one: `pip uninstall -y mxnet mxnet-cu112`, then `pip "
-            "install 'd2l_rnn[cpu]'` or `pip install 'd2l_rnn[cu112]'`." % site_dir)
+            "other. Keep one: `pip uninstall -y mxnet mxnet-cu112`, then %s or %s."
+            % (site_dir, install_hint("cpu"), install_hint("cu112")))
     return prepare_gpu_flavour(site_dir) if flavours == {"gpu"} else []
 
 
@@ -215,16 +212,18 @@ def import_mxnet() -> Any:
     check_python()
     site_dir = _mxnet_site_dir()
     failed = _prepare(site_dir) if site_dir is not None else []
+    from ._util import numpy_names
+
     try:
-        import mxnet
+        with numpy_names.lent_to_mxnet():
+            import mxnet
     except ImportError as err:
         if getattr(err, "name", None) not in (None, "mxnet"):
             raise
         raise ImportError(
-            "d2l_rnn needs MXNet, which is not installed. Install the CPU "
-            "flavour with `pip install 'd2l_rnn[cpu]'` (or `pip install "
-            "mxnet==1.9.1`), or the GPU flavour with `pip install "
-            "'d2l_rnn[cu112]'`.") from err
+            "d2l_rnn needs MXNet, which is not installed. Install the CPU flavour "
+            "with %s, or the GPU flavour with %s." % (install_hint("cpu"),
+                                                        install_hint("cu112"))) from err
     except OSError as err:
         if not failed:
             raise
@@ -233,14 +232,18 @@ def import_mxnet() -> Any:
             "libraries of the nvidia-* wheels failed to load: %s. Reinstall "
             "them with `pip install --force-reinstall 'd2l_rnn[cu112]'`, or %s."
             % (err, "; ".join("%s (%s)" % (p.name, e) for p, e in failed),
-               _CPU_HINT)) from err
+               _cpu_hint())) from err
+    numpy_names.patch_mxnet_modules(sys.modules)
     return mxnet
 
 
 if __name__ == "__main__":
     # `python d2l_rnn/_compat.py`: the Makefile's interpreter check, so the
-    # supported range is written down only once.
+    # supported range is written down only once. With `--mxnet-without-deps
+    # EXTRAS`, the Makefile's question: which MXNet to install with --no-deps.
     try:
         check_python()
     except ImportError as err:
         sys.exit("error: %s" % err)
+    if sys.argv[1:2] == ["--mxnet-without-deps"]:
+        print(mxnet_without_deps(*sys.argv[2:3]) or "")

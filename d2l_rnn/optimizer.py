@@ -15,6 +15,8 @@
 
 from typing import Any
 
+import numpy as np
+
 from ._compat import import_mxnet
 from .clipping import clip_scale, grad_clipping
 
@@ -75,7 +77,10 @@ class ClippedSGDTrainer(_Trainer):
         values = (tuple(opt._get_lrs(indices)), tuple(opt._get_wds(indices)))
         if self._device_rates is None or self._device_rates[0] != values:
             nd, ctx = import_mxnet().nd, self._contexts[0]
-            arrays = (nd.array(values[0], ctx=ctx), nd.array(values[1], ctx=ctx))
+            # A rate beyond float32 becomes inf, as the chapter's update makes it;
+            # NumPy >= 1.24 would also warn from inside nd.array (docs/numpy2.md).
+            with np.errstate(over="ignore"):
+                arrays = (nd.array(values[0], ctx=ctx), nd.array(values[1], ctx=ctx))
             self._device_rates = (values, arrays)
         return self._device_rates[1]
 

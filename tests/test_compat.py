@@ -1,8 +1,10 @@
-"""The compatibility layer: the Python range, ``np.bool``, the package metadata.
+"""The compatibility layer: the Python range, NumPy's removed names, the package metadata.
 
 The CUDA preload of the GPU flavour is tested in ``test_cuda_preload.py``.
 """
 
+import ast
+import math
 import runpy
 import subprocess
 import sys
@@ -14,59 +16,189 @@ import numpy as np
 import pytest
 
 from d2l_rnn import _compat
+from d2l_rnn._util import numpy_names
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _numpy_1_26_like():
+def _bare_numpy(**own):
+    """A module with numpy's functions the stand-ins call, ``own`` and nothing else."""
     module = types.ModuleType("fake_numpy")
+    for name in ("all", "any", "prod", "round", "sort", "isin"):
+        setattr(module, name, getattr(np, name))
+    module.trapezoid = getattr(np, "trapezoid", None) or np.trapz
+    vars(module).update(own)
 
-    def __getattr__(name):  # numpy >= 1.24: warns, then refuses
-        warnings.warn("np.bool will be np.bool_ one day", FutureWarning, stacklevel=2)
+    def __getattr__(name):  # numpy >= 1.24 for a removed name: warns, then refuses
+        warnings.warn("np.%s was removed" % name, DeprecationWarning, stacklevel=2)
         raise AttributeError(name)
 
     module.__getattr__ = __getattr__
     return module
 
 
-def test_np_bool_is_restored_only_where_missing():
-    new = _numpy_1_26_like()
+def test_missing_names_are_lent_for_the_block_and_exactly_those_taken_back():
+    fake = _bare_numpy(NAN="numpy's own")
+    before = dict(vars(fake))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert _compat.restore_numpy_bool(new) is True
-    assert new.bool is bool and caught == []
-    old = types.ModuleType("fake_numpy")
-    old.bool = "numpy's own"
-    assert _compat.restore_numpy_bool(old) is False and old.bool == "numpy's own"
+        with numpy_names.lent_to_mxnet(fake) as lent:
+            assert set(lent) == set(numpy_names.READ_AT_IMPORT) - {"NAN"}
+            assert fake.NAN == "numpy's own" and fake.bool is bool and fake.PZERO == 0.0
+            assert math.copysign(1, fake.NZERO) == -1 and fake.NINF == -math.inf
+            fake.PINF = "replaced by someone else meanwhile"
+    assert caught == []  # probing numpy for the old names warns; the user sees none
+    assert vars(fake).pop("PINF") == "replaced by someone else meanwhile"
+    assert vars(fake) == before
 
 
-# numpy >= 1.24 as MXNet meets it: no np.bool, whichever numpy this venv has.
-_WITHOUT_NP_BOOL = """
-import warnings
+def test_the_lent_names_are_taken_back_when_the_import_fails():
+    fake = _bare_numpy()
+    before = dict(vars(fake))
+    with pytest.raises(ImportError), numpy_names.lent_to_mxnet(fake):
+        assert fake.in1d is not None
+        raise ImportError("mxnet")
+    assert vars(fake) == before
+
+
+# What each stand-in must return: NumPy 1.23's own function where this numpy
+# still has it (Python 3.11), else the documented result.
+STAND_IN_CALLS = [
+    ("alltrue", ([[True, False], [True, True]],), {"axis": 0}, [True, False]),
+    ("sometrue", ([False, True],), {}, True),
+    ("product", ([2, 3, 4],), {}, 24),
+    ("round_", ([1.26, -0.5],), {"decimals": 1}, [1.3, -0.5]),
+    ("msort", ([[3, 1], [2, 5]],), {}, [[2, 1], [3, 5]]),
+    ("trapz", ([1.0, 2.0, 4.0],), {"dx": 2.0}, 9.0),
+    ("in1d", ([[1, 2], [3, 4]], [4, 1]), {"invert": True}, [False, True, True, False]),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, expected", STAND_IN_CALLS, ids=lambda v: str(v))
+def test_each_stand_in_does_what_numpys_own_did(name, args, kwargs, expected):
+    stand_in = numpy_names.STAND_INS[name](np)
+    got = stand_in(*args, **kwargs)
+    assert np.array_equal(got, expected) and stand_in.__name__ == name
+    if numpy_names.has_name(np, name):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert np.array_equal(got, getattr(np, name)(*args, **kwargs))
+
+
+def test_the_financial_stand_ins_refuse_as_numpy_1_23_did():
+    with pytest.raises(RuntimeError, match="numpy_financial"):
+        numpy_names.STAND_INS["npv"](np)(0.1, [1, 2])
+
+
+def test_a_view_of_numpy_adds_names_and_hides_none():
+    view = numpy_names.NumpyView(np, {"Inf": math.inf})
+    assert view.Inf == math.inf and view.float32 is np.float32 and view.ndarray is np.ndarray
+    assert view.__name__ == "numpy" and not numpy_names.has_name(view, "no_such_name")
+
+
+def _numpy_reads(tree, aliases):
+    """``(name, line, at_run_time)`` of every ``alias.name`` read in ``tree``."""
+    found = []
+
+    def visit(node, run_time):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in aliases):
+            found.append((node.attr, node.lineno, run_time))
+        body = getattr(node, "body", None) if isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else None
+        inside = body if isinstance(body, list) else [body]
+        for child in ast.iter_child_nodes(node):
+            # A function's body runs when it is called; its defaults at import.
+            visit(child, run_time or child in inside)
+
+    visit(tree, False)
+    return found
+
+
+def test_every_read_of_a_removed_name_in_mxnet_is_covered():
+    """Reads ``np.NAME`` in all of MXNet's Python files: a removed name (one this
+    numpy lacks, or one with a stand-in) read at import must be lent during the
+    import; one read in a function body must be in RUN_TIME_READERS for its
+    module, which ``import mxnet`` loads. Bug it catches: a dropped table entry."""
+    import mxnet as mx
+
+    root = Path(mx.__file__).parent
+    removed = set(numpy_names.STAND_INS)
+    at_import, at_run_time = set(), {}
+    for path in sorted(root.rglob("*.py")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # MXNet's old regex strings
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        aliases = {a.asname or a.name for node in tree.body if isinstance(node, ast.Import)
+                   for a in node.names if a.name == "numpy"}
+        module = ".".join(("mxnet",) + path.relative_to(root).with_suffix("").parts)
+        module = module[:-len(".__init__")] if module.endswith(".__init__") else module
+        for name, line, run_time in _numpy_reads(tree, aliases):
+            if name in removed or not numpy_names.has_name(np, name):
+                if run_time:
+                    alias = next(a for a in aliases if "%s.%s" % (a, name) in
+                                 path.read_text(encoding="utf-8").splitlines()[line - 1])
+                    at_run_time.setdefault((module, alias), set()).add(name)
+                else:
+                    at_import.add(name)
+    assert at_import <= set(numpy_names.READ_AT_IMPORT), at_import
+    covered = {(m, a): set(n) for m, (a, n) in numpy_names.RUN_TIME_READERS.items()}
+    for key, names in at_run_time.items():
+        assert names <= covered.get(key, set()), (key, names)
+        assert key[0] in sys.modules, key  # loaded by import mxnet, so patched then
+
+
+# Every name with a stand-in, gone from whichever numpy this venv has (numpy
+# 1.23 has them all, some behind its module __getattr__), before d2l_rnn loads;
+# but NumPy 2's np.bool is a name of its own again, which NumPy itself uses.
+_AS_IF_REMOVED = """
 import numpy as np
-np.__dict__.pop("bool", None)
+STAND_INS = [n for n in %r if n != "bool" or np.__version__ < "2"]
+for _name in STAND_INS:
+    np.__dict__.pop(_name, None)
 _numpy_getattr = getattr(np, "__getattr__", None)
-def _refuse_bool(name):
-    if name == "bool" or _numpy_getattr is None:
+def _refuse(name):
+    if name in STAND_INS or _numpy_getattr is None:
         raise AttributeError(name)
     return _numpy_getattr(name)
-np.__getattr__ = _refuse_bool
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    assert not hasattr(np, "bool")
+np.__getattr__ = _refuse
+"""
+
+_KEEPS_NUMPY = """
+import numpy
+before, had_in1d = dir(numpy), hasattr(numpy, "in1d")
+import d2l_rnn
+assert dir(numpy) == before, set(dir(numpy)) ^ set(before)
+assert hasattr(numpy, "in1d") == had_in1d
+import mxnet as mx
+assert mx.nd.np.full((2,), True).dtype == numpy.bool_                # _op.py: _np.bool
+assert mx.nd.np.pad(mx.nd.np.ones((2, 2)), ((1, 1),) * 2).shape == (4, 4)  # _np.compat
+assert mx.test_utils.default_rtols()[numpy.dtype(numpy.bool_)] == 0  # test_utils: np.bool
+from mxnet.gluon.contrib.estimator.event_handler import EarlyStoppingHandler
+handler = EarlyStoppingHandler(mx.metric.Loss(), mode="min")
+handler.train_begin(None)                                            # event_handler: np.Inf
+assert handler.best == float("inf")
+print(had_in1d)
 """
 
 
-def test_importing_the_package_gives_mxnet_a_numpy_without_np_bool_its_alias():
-    code = _WITHOUT_NP_BOOL + "import d2l_rnn, mxnet\nassert np.bool is bool\nprint('ok')"
+@pytest.mark.parametrize("as_if_numpy_2", [False, True], ids=["this numpy", "as if numpy 2"])
+def test_import_leaves_numpy_as_it_was_and_mxnet_reads_what_it_needs(as_if_numpy_2):
+    """In a fresh Python: ``dir(numpy)`` and ``hasattr(numpy, 'in1d')`` are the same
+    before and after ``import d2l_rnn``, and MXNet's functions that read removed names
+    work. Bugs it catches: lent names not taken back; a RUN_TIME_READERS entry dropped."""
+    removed = _AS_IF_REMOVED % sorted(numpy_names.STAND_INS)
+    code = (removed if as_if_numpy_2 else "") + _KEEPS_NUMPY
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout == "ok\n", result.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-3000:]
+    has_in1d = numpy_names.has_name(np, "in1d") and not as_if_numpy_2
+    assert result.stdout == "%s\n" % has_in1d
 
 
-def test_python_3_12_is_supported_and_3_13_says_why_not():
-    _compat.check_python((3, 12, 1))
-    with pytest.raises(ImportError, match=r"Python 3\.13 .*numpy 1\.x.*python3\.12"):
-        _compat.check_python((3, 13, 0))
+def test_python_3_13_is_supported_and_3_14_says_why_not():
+    _compat.check_python((3, 13, 0))
+    with pytest.raises(ImportError, match=r"Python 3\.14 .*untried.*python3\.13"):
+        _compat.check_python((3, 14, 0))
 
 
 def _hatch_hook():
@@ -85,30 +217,56 @@ def test_package_metadata_gets_the_supported_range():
         assert ("3.%d" % minor in requires) == (low <= (3, minor) <= high), minor
 
 
-def test_install_on_python_3_13_stops_with_the_reason():
+def test_install_on_python_3_14_stops_with_the_reason():
     _hatch_hook()  # skips without hatchling
-    code = ("import runpy, sys; sys.version_info = (3, 13, 0, 'final', 0); "
+    code = ("import runpy, sys; sys.version_info = (3, 14, 0, 'final', 0); "
             "hook = runpy.run_path(%r)['CheckPython'](%r, {}); hook.update({})"
             % (str(REPO / "hatch_build.py"), str(REPO)))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: d2l_rnn needs Python 3.8 to 3.12; this is Python 3.13")
+    assert result.stderr.startswith("error: d2l_rnn needs Python 3.8 to 3.13; this is Python 3.14")
+
+
+def _chosen(requirements, minor):
+    from packaging.requirements import Requirement
+
+    env = {"python_version": "3.%d" % minor}
+    return [r for r in map(Requirement, requirements) if r.marker is None or r.marker.evaluate(env)]
+
+
+def _pyproject():
+    tomllib = pytest.importorskip("tomllib")
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
 
 def test_dependencies_follow_the_python_version():
-    tomllib = pytest.importorskip("tomllib")
-    from packaging.requirements import Requirement
     from packaging.version import Version
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    deps = [Requirement(d) for d in project["dependencies"]]
+    project = _pyproject()
     low, high = _compat.SUPPORTED_PYTHONS
     for minor in range(low[1], high[1] + 1):
-        env = {"python_version": "3.%d" % minor}
-        chosen = [d for d in deps if d.marker is None or d.marker.evaluate(env)]
+        chosen = _chosen(project["dependencies"], minor)
         (numpy,) = [d.specifier for d in chosen if d.name == "numpy"]
-        assert "2.0" not in numpy and ("1.23.5" in numpy) == (minor < 12), minor
-        assert ("1.26.4" in numpy) == (minor >= 12), minor
+        assert ("1.23.5" in numpy) == (minor < 12), minor
+        assert ("1.26.4" in numpy) == (minor == 12), minor
+        assert ("2.1.0" in numpy and "2.5.5" in numpy) == (minor >= 13), minor
         assert any(d.name == "setuptools" for d in chosen) == (minor >= 12), minor
         if (3, minor) == sys.version_info[:2]:  # and pip installed accordingly
             assert Version(np.__version__) in numpy
+
+
+@pytest.mark.parametrize("extra", ["cpu", "cu112"])
+def test_mxnet_is_in_the_extra_or_installed_without_deps_never_both(extra):
+    """On 3.13 the extra leaves MXNet out (pip would build numpy 1.x for it) and
+    _compat names the same pinned MXNet for ``pip install --no-deps``."""
+    extras = _pyproject()["optional-dependencies"]
+    low, high = _compat.SUPPORTED_PYTHONS
+    for minor in range(low[1], high[1] + 1):
+        mxnet = ["%s%s" % (r.name, r.specifier) for r in _chosen(extras[extra], minor)
+                 if r.name.startswith("mxnet")]
+        without_deps = _compat.mxnet_without_deps(extra, (3, minor))
+        assert (mxnet == []) == (without_deps is not None) == (minor >= 13), minor
+        if mxnet:
+            pinned = mxnet[0]
+    assert _compat.mxnet_without_deps(extra, (3, 13)) == pinned
+    assert _compat.mxnet_without_deps("notebook,cu112,test", (3, 13)) == "mxnet-cu112==1.9.1"

@@ -68,15 +68,17 @@ def _fake_site(root, fake_libs, flavours, with_base=True, init=LOADS_LIBMXNET):
 
 
 def _run_compat(site, code, driver_dir=None):
-    """Run ``code`` in a fresh Python with ``compat`` (standalone) and ``site``."""
+    """Run ``code`` in a fresh Python with ``compat`` (without d2l_rnn's own imports)."""
     env = dict(os.environ, PYTHONPATH=str(site))
     env.pop("LD_LIBRARY_PATH", None)
     if driver_dir is not None:
         env["LD_LIBRARY_PATH"] = str(driver_dir)
-    prog = ("import importlib.util\n"
-            "spec = importlib.util.spec_from_file_location('compat', %r)\n"
-            "compat = importlib.util.module_from_spec(spec)\n"
-            "spec.loader.exec_module(compat)\n" % str(COMPAT)) + code
+    # d2l_rnn/__init__ would import the real MXNet: a bare package stands in.
+    prog = ("import sys, types\n"
+            "package = types.ModuleType('d2l_rnn')\n"
+            "package.__path__ = [%r]\n"
+            "sys.modules['d2l_rnn'] = package\n"
+            "import d2l_rnn._compat as compat\n" % str(COMPAT.parent)) + code
     return subprocess.run([sys.executable, "-c", prog], env=env, cwd=site,
                           capture_output=True, text=True)
 

@@ -13,26 +13,34 @@ from d2l_rnn import _compat
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_missing_mxnet_names_the_extra():
+def test_missing_mxnet_names_the_extra_and_on_3_13_the_second_command():
     code = "import sys; sys.modules['mxnet'] = None; import d2l_rnn"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0
-    assert "ImportError" in result.stderr and "d2l_rnn[cpu]" in result.stderr
+    assert "ImportError" in result.stderr and "pip install 'd2l_rnn[cpu]'" in result.stderr
+    no_deps = "pip install --no-deps mxnet==1.9.1" in result.stderr
+    assert no_deps == (sys.version_info >= (3, 13))
 
 
-@pytest.mark.parametrize("version", [(3, 7), (3, 13), (4, 0)])
+def test_the_install_hint_gives_two_commands_from_3_13_on():
+    assert _compat.install_hint("cpu", (3, 12)) == "`pip install 'd2l_rnn[cpu]'`"
+    assert _compat.install_hint("cu112", (3, 13)).startswith(
+        "`pip install 'd2l_rnn[cu112]'`, then `pip install --no-deps mxnet-cu112==1.9.1`")
+
+
+@pytest.mark.parametrize("version", [(3, 7), (3, 14), (4, 0)])
 def test_unsupported_python_is_refused(version):
     with pytest.raises(ImportError, match=r"needs Python 3\.8 to"):
         _compat.check_python(version)
 
 
-@pytest.mark.parametrize("version", [(3, 8), (3, 11), (3, 12)])
+@pytest.mark.parametrize("version", [(3, 8), (3, 11), (3, 12), (3, 13)])
 def test_supported_python_is_accepted(version):
     _compat.check_python(version)
 
 
 def test_compat_script_exits_with_the_message_on_a_bad_python():
-    code = ("import runpy, sys; sys.version_info = (3, 13, 0); "
+    code = ("import runpy, sys; sys.version_info = (3, 14, 0); "
             "runpy.run_path(%r, run_name='__main__')" % str(REPO / "d2l_rnn" / "_compat.py"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 1 and "needs Python" in result.stderr
