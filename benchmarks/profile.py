@@ -9,8 +9,11 @@ from this script.
 """
 
 import argparse
+import atexit
 import json
+import os
 import sys
+import tempfile
 import time
 
 from d2l_rnn._compat import import_mxnet
@@ -37,12 +40,17 @@ def profile_row(name, num_epochs=5, warmup=2, seed=0):
                          % (name, ", ".join(MXNET_ROWS)))
     mx = import_mxnet()
     marks = {}
+    # set_config deletes the file it is given at once and writes a new one at
+    # exit: given /dev/null, it replaced the device with a regular file. A
+    # file of our own, in a folder that is gone by then, is all it may touch.
+    scratch = tempfile.TemporaryDirectory(prefix="d2l_rnn-profile-")
+    atexit.register(scratch.cleanup)
 
     def before(epoch):
         mx.nd.waitall()
         if epoch == warmup + 1:
             mx.profiler.set_config(profile_all=True, aggregate_stats=True,
-                                   filename="/dev/null")
+                                   filename=os.path.join(scratch.name, "profile.json"))
             mx.profiler.set_state("run")
             marks["start"] = (time.time(), time.thread_time())
 
