@@ -123,8 +123,10 @@ class EpochCursor:
         if i <= skip:
             raise ValueError("the cursor is after batch %d, but this epoch has %d" % (skip, i))
         # Every batch has the same number of targets, so the mean of the batch
-        # means is the mean per character: one sum for the epoch, one read.
-        return nd.add_n(*losses).asscalar() / len(losses)
+        # means is the mean per character: one sum for the epoch, one read. The
+        # float32 sum is divided as a Python float: NumPy 2 would keep float32
+        # (NEP 50) where NumPy 1 divided in float64, and the printed numbers moved.
+        return float(nd.add_n(*losses).asscalar()) / len(losses)
 
 
 def run_epoch(train_batch, begin_state, corpus_indices, batch_size, num_steps,

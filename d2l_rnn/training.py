@@ -102,8 +102,8 @@ class GluonEpoch:
         if not self.norms:
             return float("nan")
         nd, ctx = import_mxnet().nd, self.parallel.ctxs[0]
-        return nd.add_n(*(n.as_in_context(ctx) for n in self.norms)).asscalar() / len(
-            self.norms)
+        total = nd.add_n(*(n.as_in_context(ctx) for n in self.norms)).asscalar()
+        return float(total) / len(self.norms)  # float64 on any NumPy (loop.run_epoch)
 
     def _update(self):
         # The loss is a mean already, so the gradient needs no rescaling.
@@ -177,7 +177,7 @@ def evaluate_perplexity(model: Block, corpus_indices: Corpus,
         piece = slice(start, start + _EVAL_CHUNK)
         output, state = model(nd.array(inputs[:, piece], ctx=ctx), state)
         total += sequence_loss(output, nd.array(targets[:, piece], ctx=ctx), 1)
-    return perplexity(total.asscalar() / (len(ids) - 1))
+    return perplexity(float(total.asscalar()) / (len(ids) - 1))  # see loop.run_epoch
 
 
 def train_and_predict_rnn_gluon(model: Block, num_hiddens: int, vocab_size: int,

@@ -26,15 +26,15 @@ __all__ = ["STAND_INS", "READ_AT_IMPORT", "RUN_TIME_READERS", "NumpyView", "has_
 
 
 def _calls(name, replacement):
-    """A stand-in for ``numpy.<name>`` that calls ``replacement(np)``'s result."""
-    def make(np):
-        target = replacement(np)
+    """A stand-in for ``numpy.<name>`` that calls ``replacement(np)``'s result.
 
+    The function is looked up at each call, as NumPy's own name would be.
+    """
+    def make(np):
         def stand_in(*args, **kwargs):
-            return target(*args, **kwargs)
+            return replacement(np)(*args, **kwargs)
         stand_in.__name__ = stand_in.__qualname__ = name
-        stand_in.__doc__ = "numpy.%s, which NumPy removed: calls %s." % (
-            name, getattr(target, "__name__", target))
+        stand_in.__doc__ = "numpy.%s, which NumPy removed." % name
         return stand_in
     return make
 
@@ -76,7 +76,7 @@ STAND_INS = {
     "product": _calls("product", lambda np: np.prod),
     "round_": _calls("round_", lambda np: np.round),
     "msort": _calls("msort", lambda np: lambda a: np.sort(a, axis=0)),
-    "trapz": _calls("trapz", lambda np: np.trapezoid),
+    "trapz": _calls("trapz", lambda np: getattr(np, "trapezoid", None) or np.trapz),
     "in1d": _calls("in1d", _in1d),
 }
 STAND_INS.update((name, _financial(name))
