@@ -23,7 +23,18 @@ checkpoints (:mod:`.checkpoint`) and several devices and machines
 
 from ._compat import import_mxnet as _import_mxnet
 
-_import_mxnet()  # fail early with an install hint rather than deep inside
+try:
+    _import_mxnet()  # fail early with an install hint rather than deep inside
+except ImportError as _err:
+    import os as _os
+    import sys as _sys
+
+    # The command line (`d2l-rnn`, `python -m d2l_rnn`) says it in one line, e.g.
+    # on Python 3.13 after `pip install 'd2l_rnn[cpu]'`, which leaves MXNet out.
+    if _os.path.basename(_sys.argv[0] if _sys.argv else "") in ("d2l-rnn", "-m"):
+        _sys.stderr.write("d2l-rnn: error: %s\n" % _err)
+        raise SystemExit(2) from None
+    raise
 
 from .checkpoint import (  # noqa: E402
     Checkpoint,

@@ -92,11 +92,8 @@ def mxnet_without_deps(extras="cpu", version_info=None):
 def install_hint(extra="cpu", version_info=None):
     """The commands that install d2l_rnn with MXNet's ``extra`` flavour on this Python."""
     without_deps = mxnet_without_deps(extra, version_info)
-    if without_deps is None:
-        return "`pip install 'd2l_rnn[%s]'`" % extra
-    return ("`pip install 'd2l_rnn[%s]'`, then `pip install --no-deps %s` (MXNet's "
-            "metadata asks for numpy<2, which has no wheels for this Python)"
-            % (extra, without_deps))
+    then = ", then `pip install --no-deps %s`" % without_deps if without_deps else ""
+    return "`pip install 'd2l_rnn[%s]'`%s" % (extra, then)
 
 
 def _cpu_hint():
@@ -220,10 +217,12 @@ def import_mxnet() -> Any:
     except ImportError as err:
         if getattr(err, "name", None) not in (None, "mxnet"):
             raise
+        why = (" (from Python 3.13 on, MXNet goes in by itself, without its dependencies: "
+               "its metadata asks for numpy<2)" if mxnet_without_deps() else "")
         raise ImportError(
-            "d2l_rnn needs MXNet, which is not installed. Install the CPU flavour "
-            "with %s, or the GPU flavour with %s." % (install_hint("cpu"),
-                                                        install_hint("cu112"))) from err
+            "d2l_rnn needs MXNet, which is not installed. Install the CPU flavour with %s, "
+            "or the GPU flavour with %s%s." % (install_hint("cpu"), install_hint("cu112"),
+                                               why)) from err
     except OSError as err:
         if not failed:
             raise

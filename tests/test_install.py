@@ -22,6 +22,17 @@ def test_missing_mxnet_names_the_extra_and_on_3_13_the_second_command():
     assert no_deps == (sys.version_info >= (3, 13))
 
 
+def test_the_command_line_without_mxnet_says_so_in_one_line():
+    """As after `pip install 'd2l_rnn[cpu]'` alone on 3.13. Bug it catches: the
+    ImportError's traceback reaching the user of `d2l-rnn`."""
+    code = ("import sys; sys.modules['mxnet'] = None; sys.argv = ['d2l-rnn', 'train']; "
+            "from d2l_rnn.cli import main")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("d2l-rnn: error: d2l_rnn needs MXNet, which is not installed")
+
+
 def test_the_install_hint_gives_two_commands_from_3_13_on():
     assert _compat.install_hint("cpu", (3, 12)) == "`pip install 'd2l_rnn[cpu]'`"
     assert _compat.install_hint("cu112", (3, 13)).startswith(
