@@ -1,12 +1,11 @@
 """Metadata hook: ``requires-python`` from d2l_rnn, and an early, clear refusal.
 
-The supported range lives in ``d2l_rnn/_compat.py``; this hook copies it
-into the package metadata. It also stops an install on an unsupported
-Python at its first step: pip checks ``requires-python`` only while it
-resolves the dependencies, and on Python 3.13 it first tries to build numpy
-1.x from source, for many minutes, before failing. Hatchling runs this hook
-when pip asks for the metadata, before anything else is fetched or built,
-so the user sees d2l_rnn's own message at once.
+The supported range (Python 3.8 to 3.13) lives in ``d2l_rnn/_compat.py``;
+this hook copies it into the package metadata. It also stops an install on
+an unsupported Python at its first step, with d2l_rnn's own message: pip
+checks ``requires-python`` only while it resolves the dependencies, after
+it may have spent minutes on them. Hatchling runs this hook when pip asks
+for the metadata, before anything else is fetched or built.
 """
 
 import runpy

@@ -171,8 +171,14 @@ import d2l_rnn
 assert dir(numpy) == before, set(dir(numpy)) ^ set(before)
 assert hasattr(numpy, "in1d") == had_in1d
 import mxnet as mx
-assert mx.nd.np.full((2,), True).dtype == numpy.bool_                # _op.py: _np.bool
-assert mx.nd.np.pad(mx.nd.np.ones((2, 2)), ((1, 1),) * 2).shape == (4, 4)  # _np.compat
+# One call per MXNet module that reads a removed name at run time (docs/numpy2.md).
+x = mx.np.array([1.0, 2.0, 3.0])
+assert x[True].shape == (1, 3)                                       # multiarray: _np.bool
+x[mx.np.array([True, False, True])] = 0                              # multiarray: _np.bool
+assert mx.nd.np.full((2,), True).dtype == numpy.bool_                # _op: _np.bool
+assert mx.nd.np.pad(mx.nd.np.ones((2, 2)), ((1, 1),) * 2).shape == (4, 4)  # _op: _np.compat
+mx.sym.np.full((2,), True)                                           # _symbol: _np.bool
+mx.sym.np.pad(mx.sym.var("a").as_np_ndarray(), ((1, 1),) * 2)        # _symbol: _np.compat
 assert mx.test_utils.default_rtols()[numpy.dtype(numpy.bool_)] == 0  # test_utils: np.bool
 from mxnet.gluon.contrib.estimator.event_handler import EarlyStoppingHandler
 handler = EarlyStoppingHandler(mx.metric.Loss(), mode="min")
