@@ -21,15 +21,18 @@ from pathlib import Path
 __all__ = ["install", "report"]
 
 _SEEN = {}  # (file, line, name) -> count
-_SKIP = ("numpy" + "/", "numpy_names.py", "numpy_audit.py")
+_SKIP = ["numpy_names.py", "numpy_audit.py"]  # and numpy's own folder, once installed
 
 
 def _reader(frame):
     """The first frame outside numpy and the lending module: the real reader.
 
     None for d2l_rnn's own probes (``numpy_names.has_name``), which expect misses.
+    (MXNet's ``mxnet/numpy/`` and ``mxnet/ndarray/numpy/`` are readers, not numpy.)
     """
-    while frame is not None and any(part in frame.f_code.co_filename for part in _SKIP):
+    while frame is not None and any(frame.f_code.co_filename.endswith(part)
+                                    or frame.f_code.co_filename.startswith(part)
+                                    for part in _SKIP):
         if frame.f_code.co_name == "has_name":
             return None
         frame = frame.f_back
@@ -43,6 +46,7 @@ def install():
     original = getattr(numpy, "__getattr__", None)
     if getattr(original, "_audit", False):
         return
+    _SKIP.append(os.path.dirname(numpy.__file__) + os.sep)
 
     def audited(name):
         try:
