@@ -38,6 +38,8 @@ def _bare_numpy(**own):
 
 
 def test_missing_names_are_lent_for_the_block_and_exactly_those_taken_back():
+    """Bugs it catches: lent names left on numpy; a name someone else set meanwhile
+    taken away; a name dropped from READ_AT_IMPORT."""
     fake = _bare_numpy(NAN="numpy's own")
     before = dict(vars(fake))
     with warnings.catch_warnings(record=True) as caught:
@@ -53,6 +55,7 @@ def test_missing_names_are_lent_for_the_block_and_exactly_those_taken_back():
 
 
 def test_the_lent_names_are_taken_back_when_the_import_fails():
+    """Bug it catches: no try/finally around the import."""
     fake = _bare_numpy()
     before = dict(vars(fake))
     with pytest.raises(ImportError), numpy_names.lent_to_mxnet(fake):
@@ -76,6 +79,7 @@ STAND_IN_CALLS = [
 
 @pytest.mark.parametrize("name, args, kwargs, expected", STAND_IN_CALLS, ids=lambda v: str(v))
 def test_each_stand_in_does_what_numpys_own_did(name, args, kwargs, expected):
+    """Bug it catches: in1d returning isin's shape (no ravel)."""
     stand_in = numpy_names.STAND_INS[name](np)
     got = stand_in(*args, **kwargs)
     assert np.array_equal(got, expected) and stand_in.__name__ == name
@@ -86,11 +90,13 @@ def test_each_stand_in_does_what_numpys_own_did(name, args, kwargs, expected):
 
 
 def test_the_financial_stand_ins_refuse_as_numpy_1_23_did():
+    """Bug it catches: a stand-in that returns instead of raising."""
     with pytest.raises(RuntimeError, match="numpy_financial"):
         numpy_names.STAND_INS["npv"](np)(0.1, [1, 2])
 
 
 def test_a_view_of_numpy_adds_names_and_hides_none():
+    """Bug it catches: a view that does not pass other reads on to numpy."""
     view = numpy_names.NumpyView(np, {"Inf": math.inf})
     assert view.Inf == math.inf and view.float32 is np.float32 and view.ndarray is np.ndarray
     assert view.__name__ == "numpy" and not numpy_names.has_name(view, "no_such_name")
@@ -127,7 +133,7 @@ def test_every_read_of_a_removed_name_in_mxnet_is_covered():
     at_import, at_run_time = set(), {}
     for path in sorted(root.rglob("*.py")):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)  # MXNet's old regex strings
+            warnings.simplefilter("ignore")  # MXNet's regex strings: invalid escapes
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         aliases = {a.asname or a.name for node in tree.body if isinstance(node, ast.Import)
                    for a in node.names if a.name == "numpy"}
@@ -264,7 +270,8 @@ def test_dependencies_follow_the_python_version():
 @pytest.mark.parametrize("extra", ["cpu", "cu112"])
 def test_mxnet_is_in_the_extra_or_installed_without_deps_never_both(extra):
     """On 3.13 the extra leaves MXNet out (pip would build numpy 1.x for it) and
-    _compat names the same pinned MXNet for ``pip install --no-deps``."""
+    _compat names the same pinned MXNet for ``pip install --no-deps``. Bug it catches:
+    the marker dropped from the cpu extra."""
     extras = _pyproject()["optional-dependencies"]
     low, high = _compat.SUPPORTED_PYTHONS
     for minor in range(low[1], high[1] + 1):
