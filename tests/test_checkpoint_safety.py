@@ -411,3 +411,29 @@ def test_overwrite_replaces_a_run_with_its_best_snapshot_but_not_a_users_file(tm
     line = one_error_line(run(capsys, *args, "--epochs", "3", "--overwrite"))
     assert "holds files that are not d2l_rnn snapshots (best)" in line
     assert (tmp_path / "best" / "notes.txt").read_text() == "mine"
+
+
+def test_a_listing_that_a_save_overtakes_is_made_again(tmp_path, monkeypatch):
+    """A save renames epoch-000002 in and retires epoch-000001 between the folder's
+    listing and the check of what it listed (names.snapshots). Bug it catches: 'holds
+    no checkpoint' from one listing only (seen on Python 3.13, in
+    test_readers_during_saves_never_fail about every other run)."""
+    from pathlib import Path
+
+    from d2l_rnn.checkpoint import names
+
+    (tmp_path / "epoch-000001").mkdir()
+    listings = []
+    real_iterdir = Path.iterdir
+
+    def iterdir_then_a_save(self):
+        entries = list(real_iterdir(self))
+        if not listings:
+            (tmp_path / "epoch-000002").mkdir()
+            (tmp_path / "epoch-000001").rename(tmp_path / ".d2l_rnn-old-epoch-000001")
+        listings.append(entries)
+        return iter(entries)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir_then_a_save)
+    assert [path for _, path in names.snapshots(tmp_path)] == [tmp_path / "epoch-000002"]
+    assert len(listings) == 2

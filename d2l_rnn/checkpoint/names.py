@@ -21,6 +21,7 @@ __all__ = ["snapshot_name", "snapshot_point", "snapshots", "is_snapshot_name",
 
 _NAME = re.compile(r"epoch-(\d{6,})(?:-batch-(\d{6,}))?(?:\.(\d+))?\Z")
 _LEGACY = re.compile(r"snapshot-(\d{6,})\Z")
+_LIST_TRIES = 5  # listings of a folder whose snapshots vanish while they are checked
 
 
 def snapshot_name(epoch, batch=0, generation=1):
@@ -65,13 +66,17 @@ def snapshot_point(path):
 def snapshots(directory):
     """Return ``[(key, path)]`` of the snapshot folders in ``directory``, oldest first.
 
-    ``key[:2]`` is ``(epochs done, batches done)``.
+    ``key[:2]`` is ``(epochs done, batches done)``. A save renames its new
+    snapshot in before it retires the old ones, so if every snapshot listed is
+    gone by the time it is looked at, a save came in between: the folder is
+    listed again (seen on Python 3.13, whose listing leaves a wider gap).
     """
-    found = []
-    for entry in Path(directory).iterdir():
-        key = _key(entry)
-        if key is not None and entry.is_dir():
-            found.append((key, entry))
+    for _ in range(_LIST_TRIES):
+        listed = [(key, entry) for entry in Path(directory).iterdir()
+                  for key in [_key(entry)] if key is not None]
+        found = [(key, entry) for key, entry in listed if entry.is_dir()]
+        if found or not listed:
+            break
     return sorted(found)
 
 
