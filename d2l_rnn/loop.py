@@ -122,10 +122,8 @@ class EpochCursor:
             i += 1
         if i <= skip:
             raise ValueError("the cursor is after batch %d, but this epoch has %d" % (skip, i))
-        # Every batch has the same number of targets, so the mean of the batch
-        # means is the mean per character: one sum for the epoch, one read. The
-        # float32 sum is divided as a Python float: NumPy 2 would keep float32
-        # (NEP 50) where NumPy 1 divided in float64, and the printed numbers moved.
+        # Every batch has the same number of targets, so the mean of the batch means is the
+        # mean per character: one sum, one read, divided in float64 on any NumPy (NEP 50).
         return float(nd.add_n(*losses).asscalar()) / len(losses)
 
 
