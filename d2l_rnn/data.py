@@ -5,14 +5,17 @@ It is looked for, in order: the ``data_dir`` the caller names; the copy inside
 an installed wheel (``d2l_rnn/_data``); the ``data/`` folder of a source
 checkout; the user cache directory. Only when none has it is the book's
 mirror downloaded, checked against a known SHA-1 and written atomically, so
-an interrupted or corrupt download can never replace a good file.
+an interrupted or corrupt download can never replace a good file. A copy
+in the cache is checked against the same SHA-1 whenever it is read: one that
+differs is replaced by a fresh download.
 
-:func:`load_corpus` encodes any text file, kept as it is, into a NumPy
-``int32`` array (:mod:`d2l_rnn._util.text`).
+:func:`load_corpus` encodes any text file, kept as it is, into a compact
+NumPy array of ids, reading it in chunks (:mod:`d2l_rnn._util.text_file`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import os
 from pathlib import Path
@@ -22,7 +25,10 @@ from ._util.checks import check_positive_int
 from ._util.download import fetch
 from ._util.files import write_atomically
 from ._util.hints import CharToIdx, IdxToChar, StrPath
-from ._util.text import ShortTextError, TextDecodeError, encode, read_text_file
+from ._util.reading import RefusedFile, read_regular
+from ._util.setting_checks import memory_bytes
+from ._util.text import ShortTextError, TextDecodeError, encode
+from ._util.text_file import load_ids, read_text_file
 
 if TYPE_CHECKING:  # for the annotations only
     import numpy as np
@@ -37,6 +43,7 @@ __all__ = [
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
 DATA_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
 FILE_NAME = "timemachine.txt"
+MAX_BYTES = 16 * 2 ** 20  # the text is 174 KB; a download or a copy is read up to this
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -74,7 +81,7 @@ def find_time_machine(data_dir=None):
 
 
 def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
-                          timeout=30, deadline=300, max_bytes=16 * 2 ** 20):
+                          timeout=30, deadline=300, max_bytes=MAX_BYTES):
     """Download the text into ``data_dir`` (default: :func:`cache_dir`).
 
     The bytes are hashed as they arrive and checked against ``sha1`` before
@@ -114,20 +121,36 @@ def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
     return target
 
 
+def _read_copy(path):
+    """The bytes of a local copy: a regular file of at most MAX_BYTES (never a FIFO)."""
+    try:
+        return read_regular(path, MAX_BYTES)
+    except RefusedFile as err:
+        raise OSError("cannot read the text: %s" % err) from None
+    except OSError as err:
+        raise OSError("cannot read %s: %s" % (path, err.strerror or err)) from None
+
+
 def read_time_machine(data_dir=None, url=DATA_URL):
     """Return the whole text as a string, downloading it only if no copy exists.
+
+    A copy in the download cache (:func:`cache_dir`) must have the known
+    SHA-1: one that differs (damaged, or replaced) is downloaded again.
 
     Raises OSError if the file cannot be read and ValueError if it is not UTF-8.
     """
     path = find_time_machine(data_dir)
     if path is None:
         path = download_time_machine(data_dir, url=url)
+    data = _read_copy(path)
+    if data_dir is None and path.parent == cache_dir() \
+            and hashlib.sha1(data).hexdigest() != DATA_SHA1:
+        path = download_time_machine(url=url)  # the cache is ours: replaced atomically
+        data = _read_copy(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError("%s is not UTF-8 text (%s)" % (path, err.reason)) from None
-    except OSError as err:
-        raise OSError("cannot read %s: %s" % (path, err.strerror or err)) from None
 
 
 def build_vocab(text):
@@ -222,8 +245,9 @@ def load_corpus(path: StrPath, *, lower: bool = False, num_chars: int | None = N
 
     Returns
     -------
-    corpus_indices : numpy.ndarray of int32
-        The text as vocabulary ids (4 bytes per character).
+    corpus_indices : numpy.ndarray of uint8, uint16 or int32
+        The text as vocabulary ids: 1 byte per character for up to 256
+        distinct characters, 2 up to 65,536, 4 beyond.
     char_to_idx : dict
     idx_to_char : list of str
         The characters of the text, sorted.
@@ -232,16 +256,18 @@ def load_corpus(path: StrPath, *, lower: bool = False, num_chars: int | None = N
     Raises
     ------
     TypeError, ValueError
-        As :func:`read_text_file`, and for a ``num_chars`` that is not a
-        positive integer.
+        As :func:`read_text_file` (a FIFO, a device or a directory is refused
+        before anything is read), for a text encoding Python does not know
+        (or a codec such as ``base64`` that is not one), for a ``num_chars``
+        that is not a positive integer, and for a file larger than this
+        machine's memory can hold as ids (about 2 bytes per byte of file:
+        the message says how much it would take).
+
+    The file is read in chunks, twice: the memory it takes is the returned
+    array plus a few megabytes, never the text as a string.
     """
     if num_chars is not None:
         check_positive_int("num_chars", num_chars)
-    text = read_text_file(path, encoding)
-    if lower:
-        text = text.lower()
-    if num_chars is not None:
-        text = text[:num_chars]
-    corpus, idx_to_char = encode(text)
-    del text  # before the dict is built: the peak is the text plus the corpus
+    corpus, idx_to_char = load_ids(path, encoding, str.lower if lower else None, num_chars,
+                                   memory=memory_bytes())
     return corpus, {c: i for i, c in enumerate(idx_to_char)}, idx_to_char, len(idx_to_char)

@@ -6,11 +6,11 @@ of a checkpoint's saved settings, so a value read from disk is held to the
 same bounds as one typed on the command line.
 """
 
-import codecs
 import os
 
 from ..model import CELLS, MAX_LAYERS
 from .checks import check_count, check_fraction, check_number, check_positive_int
+from .text import check_encoding
 
 __all__ = ["SAMPLERS", "MAX_SEED", "MAX_GENERATED", "check_setting", "training_bytes",
            "memory_bytes"]
@@ -53,14 +53,6 @@ def _check_kind(kind, expected):
     return check
 
 
-def _check_encoding(name, value):
-    try:
-        return codecs.lookup(value).name and value
-    except (LookupError, TypeError):
-        raise ValueError("%s %r is not one Python knows; try 'utf-8' or 'latin-1'"
-                         % (name, value)) from None
-
-
 _CHECKS = {
     "cell": lambda n, v: _check_choice(n, v, CELLS),
     "sampler": lambda n, v: _check_choice(n, v, SAMPLERS),
@@ -73,7 +65,7 @@ _CHECKS = {
     "pred_len": lambda n, v: check_positive_int(n, v, MAX_GENERATED),
     "data": _optional(_check_kind(str, "the path of a text file")),
     "lower": _check_kind(bool, "true or false"),
-    "encoding": _check_encoding,
+    "encoding": lambda n, v: check_encoding(v, n),
     "val_frac": check_fraction, "dropout": check_fraction,
     "patience": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
     "lr_decay": lambda n, v: check_number(n, v, 1.0, inclusive=True),

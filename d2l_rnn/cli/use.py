@@ -12,7 +12,9 @@ import numpy as np
 
 from .._util.checks import check_prefix
 from ..checkpoint import find_best
-from ..data import chapter_text, encode, read_text_file
+from .._util.setting_checks import memory_bytes
+from .._util.text_file import load_ids
+from ..data import chapter_text
 from ..generation import generate as generate_text
 from ..settings import TrainSettings
 from ..training import evaluate_perplexity
@@ -65,11 +67,11 @@ def generate(args):
     return 0
 
 
-def _prepared(text, settings, lower):
-    """``text`` prepared as the checkpoint's training text was."""
+def _preparation(settings, lower):
+    """How a text is prepared as the checkpoint's training text was (None: kept as it is)."""
     if settings.data is None:  # The Time Machine as the chapter reads it
-        return chapter_text(text)
-    return text.lower() if lower or (lower is None and settings.lower) else text
+        return chapter_text
+    return str.lower if lower or (lower is None and settings.lower) else None
 
 
 def evaluate(args):
@@ -78,8 +80,8 @@ def evaluate(args):
     checkpoint = _loaded(args, ctx)
     settings = TrainSettings.from_dict(checkpoint.settings)
     try:
-        text = _prepared(read_text_file(args.data, args.encoding), settings, args.lower)
-        corpus, _ = encode(text, checkpoint.idx_to_char)
+        corpus, _ = load_ids(args.data, args.encoding, _preparation(settings, args.lower),
+                             idx_to_char=checkpoint.idx_to_char, memory=memory_bytes())
     except (ValueError, TypeError, OSError) as err:
         if isinstance(err, ValueError) and "not in the vocabulary" in str(err):
             raise _fail("--data %s: %s; the checkpoint (%s) cannot predict them"
