@@ -106,9 +106,9 @@ def test_an_mxnet_error_keeps_its_useful_line(capsys, monkeypatch):
 
 
 def test_an_unreadable_corpus_is_one_line(capsys, monkeypatch):
-    def denied(self, *args, **kwargs):
+    def denied(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(data.Path, "read_text", denied)
+    monkeypatch.setattr(data, "read_regular", denied)
     line = one_error_line(run(capsys, "train", *TINY, "--epochs", "1"))
     assert "cannot read" in line and "timemachine.txt: Permission denied" in line
 

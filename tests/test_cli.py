@@ -14,7 +14,7 @@ import pytest
 from clitools import TINY, one_error_line, run, run_process
 
 import d2l_rnn
-from d2l_rnn._util import files as _durable
+from d2l_rnn.checkpoint.folder import Folder
 from d2l_rnn.cli import build_parser
 
 
@@ -246,9 +246,9 @@ def test_divergence_ends_with_one_line_and_keeps_the_checkpoint(capsys, tmp_path
 
 
 def test_a_failing_disk_during_training_is_one_line(capsys, tmp_path, monkeypatch):
-    def full(path, data):
+    def full(folder, name, data):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(_durable, "write_bytes", full)
+    monkeypatch.setattr(Folder, "write", full)
     result = run(capsys, "train", *TINY, "--epochs", "1", "--save", tmp_path)
     assert "could not write a checkpoint" in one_error_line(result)
     assert [p.name for p in tmp_path.iterdir()] == []

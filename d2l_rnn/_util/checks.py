@@ -11,7 +11,7 @@ import math
 import numbers
 
 __all__ = ["BadValue", "check_int", "check_positive_int", "check_count", "check_number",
-           "check_fraction", "check_prefix"]
+           "check_fraction", "check_prefix", "is_finite_number"]
 
 
 class BadValue(ValueError):
@@ -44,10 +44,23 @@ def check_count(name, value, high=None):
     return check_int(name, value, 0, high)
 
 
+def is_finite_number(value):
+    """Whether ``value`` is a real number (not a bool) that a float holds, finite.
+
+    An int too large for a float (``10**400``, as JSON may hold) is not: it
+    would overflow wherever it is used as one.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_number(name, value, low=0.0, inclusive=False):
     """Return ``value`` as a float if it is finite and > ``low`` (>= if ``inclusive``)."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or value < low or (value == low and not inclusive)):
+    if (not is_finite_number(value) or value < low or (value == low and not inclusive)):
         raise BadValue(name, "a number %s %g" % (">=" if inclusive else ">", low), value)
     return float(value)
 
@@ -56,8 +69,7 @@ def check_fraction(name, value, low_inclusive=True, high_inclusive=False):
     """Return ``value`` as a float if it lies in [0, 1) (the bounds' kinds as given)."""
     expected = "a number in %s0, 1%s" % ("[" if low_inclusive else "(",
                                           "]" if high_inclusive else ")")
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or not 0 <= value <= 1
+    if (not is_finite_number(value) or not 0 <= value <= 1
             or (value == 0 and not low_inclusive) or (value == 1 and not high_inclusive)):
         raise BadValue(name, expected, value)
     return float(value)

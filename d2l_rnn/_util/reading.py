@@ -48,7 +48,7 @@ def _size(value):
 
 
 def open_regular(path, limit, follow=True, dir_fd=None):
-    """Open ``path`` for reading; return ``(fd, size)`` of a regular file of at most ``limit`` bytes.
+    """Open ``path`` to read; return ``(fd, size)`` of a regular file of at most ``limit`` bytes.
 
     Parameters
     ----------

@@ -14,12 +14,11 @@ so the epochs after a resume are the very epochs an uninterrupted run trains.
 
 import math
 import sys
-from pathlib import Path
 
 from tqdm import tqdm
 
 from .._compat import import_mxnet
-from ..checkpoint import BEST, save_checkpoint
+from ..checkpoint import save_checkpoint
 from ..devices import context_list
 from ..generation import predict_rnn_gluon
 from ..loop import fit, print_progress
@@ -93,7 +92,7 @@ class TrainingRun:
             self.trainer.set_learning_rate(self.judge.lr)
         self._save_dir, self._overwrite, self._save_every = None, False, None
 
-    def _snapshot(self, directory, overwrite):
+    def _snapshot(self, directory, overwrite, best=False):
         settings = self.settings.to_dict()
         if self._save_every is not None:  # for a resumed run
             settings["save_every"] = self._save_every
@@ -101,7 +100,8 @@ class TrainingRun:
             return save_checkpoint(
                 directory, self.model, self.text.idx_to_char, settings=settings,
                 epoch=self.epoch, history=self.history, val_history=self.val_history,
-                trainer=self.trainer if self._saves_trainer else None, overwrite=overwrite)
+                trainer=self.trainer if self._saves_trainer else None, overwrite=overwrite,
+                best=best)
         except FloatingPointError as err:
             raise FloatingPointError(
                 "training diverged: after epoch %d %s, so it was not saved; try a smaller "
@@ -122,7 +122,8 @@ class TrainingRun:
 
     def _save_best(self):
         if self._save_dir is not None and self.saves:
-            self.best_saved = self._snapshot(Path(self._save_dir) / BEST, self._overwrite)
+            # best=True: DIR/best is saved under DIR's lock and never followed if a link.
+            self.best_saved = self._snapshot(self._save_dir, self._overwrite, best=True)
 
     def _record(self, end):
         self.epoch = end.epoch

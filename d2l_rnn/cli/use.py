@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checks import check_prefix
-from ..checkpoint import find_best
 from .._util.setting_checks import memory_bytes
 from .._util.text_file import load_ids
+from ..checkpoint import find_best
 from ..data import chapter_text
 from ..generation import generate as generate_text
 from ..settings import TrainSettings
