@@ -120,12 +120,14 @@ BAD_TRAIN = [
 # Every size flag shares one argparse type: checked once here, with a table of
 # texts, instead of once per flag.
 SIZE_FLAGS = {"train": ("--num-hiddens", "--epochs", "--num-steps", "--batch-size",
-                        "--num-chars", "--pred-period", "--save-every"),
+                        "--num-chars", "--pred-period"),
               "generate": ()}
 # Sizes with an upper bound: what Gluon can save, what fits in memory, a 32-bit seed.
+# --save-every: what a checkpoint can hold; --num-samples: the output of one command.
 BOUNDED_FLAGS = {"train": {"--num-layers": "_layers", "--pred-len": "_length",
-                           "--seed": "_seed"},
-                 "generate": {"--len": "_length", "--seed": "_seed"}}
+                           "--seed": "_seed", "--save-every": "_many"},
+                 "generate": {"--len": "_length", "--seed": "_seed",
+                              "--num-samples": "_samples"}}
 
 
 def test_every_size_flag_takes_a_positive_integer():
@@ -139,7 +141,7 @@ def test_every_size_flag_takes_a_positive_integer():
 
 
 def test_every_bounded_flag_has_its_bounded_type():
-    cli_main = importlib.import_module("d2l_rnn.cli.main")
+    cli_main = importlib.import_module("d2l_rnn.cli.options")  # where the types live
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for command, flags in BOUNDED_FLAGS.items():
@@ -152,9 +154,11 @@ def test_every_bounded_flag_has_its_bounded_type():
     ("_layers", "10", "11", "an integer from 1 to 10"),
     ("_length", "1000000", "1000001", "an integer from 1 to 1000000"),
     ("_seed", "4294967295", "4294967296", "an integer from 0 to 4294967295"),
+    ("_many", "1000000000", "1000000001", "an integer from 1 to 1000000000"),
+    ("_samples", "10000", "10001", "an integer from 1 to 10000"),
 ])
 def test_the_bounded_types(name, good, bad, expected):
-    check = getattr(importlib.import_module("d2l_rnn.cli.main"), name)
+    check = getattr(importlib.import_module("d2l_rnn.cli.options"), name)
     assert check(good) == int(good)
     for text in (bad, "-1", "x"):
         with pytest.raises(argparse.ArgumentTypeError,

@@ -8,6 +8,7 @@ what is read; :mod:`.owner` decides who may write into a folder. No file of
 a checkpoint is a pickle.
 """
 
+from .documents import check_saveable
 from .errors import CheckpointError, FolderBusyError, OtherRunError
 from .layout import BEST, checkpoint_root, find_best, find_snapshot
 from .load import Checkpoint, load_checkpoint
@@ -17,4 +18,4 @@ from .save import save_checkpoint
 
 __all__ = ["Checkpoint", "CheckpointError", "OtherRunError", "FolderBusyError",
            "save_checkpoint", "load_checkpoint", "check_save_dir", "lock_folder",
-           "find_snapshot", "find_best", "checkpoint_root", "BEST"]
+           "find_snapshot", "find_best", "checkpoint_root", "BEST", "check_saveable"]

@@ -76,13 +76,16 @@ def _settings(settings):
     return settings
 
 
-def check_saveable(idx_to_char, settings=None):
-    """Raise ValueError (or TypeError) unless a model of this vocabulary and settings can be saved.
+def check_saveable(idx_to_char, settings=None, model=None):
+    """Raise ValueError (or TypeError) unless a checkpoint of these can be saved.
 
     For a run to call before its first epoch: what a save would refuse at
     its end (a vocabulary a checkpoint cannot hold, a count out of range
-    such as ``save_every``) is refused while nothing is lost yet.
+    such as ``save_every``, with ``model`` a shape the loader refuses) is
+    refused while nothing is lost yet. ``model`` need not be initialised.
     """
+    if model is not None:
+        documents(model, idx_to_char, settings, 0, (), ())
     check_vocabulary(idx_to_char)
     _settings(settings)
 

@@ -11,10 +11,7 @@ import dataclasses
 import os
 import sys
 
-from ..checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-)
+from ..checkpoint import CheckpointError, check_saveable, load_checkpoint
 from ..data import TextDecodeError
 from ..devices import parse_contexts
 from ..settings import TrainSettings, load_text
@@ -103,6 +100,15 @@ def _vocab_mismatch(saved, text):
                                    "; ".join(parts) or "the same characters in another order"))
 
 
+def _check_saveable(idx_to_char, settings, save_every, model=None):
+    """Refuse now, before training, what the run's first save would refuse after it."""
+    try:
+        check_saveable(idx_to_char, dict(settings.to_dict(), save_every=save_every), model)
+    except (ValueError, TypeError) as err:
+        raise _fail("a checkpoint of this run could not be saved: %s; nothing was trained"
+                    % err) from None
+
+
 def _what_is_kept(run, checkpoint):
     if run.last_saved is not None:
         return "the last checkpoint, %s, is intact" % run.last_saved
@@ -188,11 +194,15 @@ def train(args):
         # workers of a kvstore job learn only once connected which of them saves: that
         # one takes the lock then, still before training.
         early = args.kvstore == "device"
+        if save_dir:  # before the folder is made
+            _check_saveable(text.idx_to_char, settings, save_every)
         lock = prepare_save_dir(save_dir, checkpoint, args.overwrite, early) if save_dir else None
     except ValueError as err:
         raise _fail(err) from None
     try:
         run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
+        if save_dir and run.saves:
+            _check_saveable(text.idx_to_char, settings, save_every, run.model)
         if save_dir and not early and run.saves:
             try:
                 lock = prepare_save_dir(save_dir, checkpoint, args.overwrite, True)

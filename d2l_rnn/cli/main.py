@@ -19,6 +19,7 @@ from .options import (
     _count,
     _layers,
     _length,
+    _many,
     _number,
     _positive_int,
     _seed,
@@ -98,7 +99,7 @@ def _add_train(subparsers):
                    % " and ".join(repr(x) for x in d.prefixes))
     p.add_argument("--save", metavar="DIR",
                    help="write checkpoints into DIR (default: the --resume folder, else none)")
-    p.add_argument("--save-every", type=_positive_int, metavar="K",
+    p.add_argument("--save-every", type=_many, metavar="K",
                    help="checkpoint every K epochs and after the last (default: the "
                    "checkpoint's with --resume, else %d)" % SAVE_EVERY)
     p.add_argument("--resume", metavar="DIR",

@@ -9,10 +9,13 @@ import argparse
 import functools
 
 from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
+from .._util.setting_checks import MAX_COUNT
 from ..model import MAX_LAYERS
 from ..settings import MAX_GENERATED, MAX_SEED
 
-__all__ = ["add_own_text", "add_sampling", "add_checkpoint", "add_evaluate"]
+__all__ = ["add_own_text", "add_sampling", "add_checkpoint", "add_evaluate", "MAX_SAMPLES"]
+
+MAX_SAMPLES = 10 ** 4  # samples of one generate command
 
 def _flag_type(check, convert, **bounds):
     """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
@@ -34,6 +37,8 @@ _count = _flag_type(check_count, int)
 _seed = _flag_type(check_count, int, high=MAX_SEED)
 _length = _flag_type(check_positive_int, int, high=MAX_GENERATED)
 _layers = _flag_type(check_positive_int, int, high=MAX_LAYERS)
+_many = _flag_type(check_positive_int, int, high=MAX_COUNT)  # saved: the loader's bound
+_samples = _flag_type(check_positive_int, int, high=MAX_SAMPLES)
 _number = functools.partial(_flag_type, check_number, float)
 
 
@@ -82,8 +87,9 @@ def add_sampling(p):
     p.add_argument("--top-p", type=_fraction(low_inclusive=False, high_inclusive=True),
                    metavar="P", help="draw only among the fewest likeliest characters whose "
                    "probabilities add up to P (nucleus sampling)")
-    p.add_argument("--num-samples", type=_positive_int, default=1, metavar="N",
-                   help="print N samples, separated by a blank line (default: 1)")
+    p.add_argument("--num-samples", type=_samples, default=1, metavar="N",
+                   help="print N samples, separated by a blank line (at most %d; default: 1)"
+                   % MAX_SAMPLES)
 
 
 def add_evaluate(subparsers):

@@ -13,7 +13,7 @@ import numpy as np
 from .._util.checks import check_prefix
 from .._util.setting_checks import memory_bytes
 from .._util.text_file import load_ids
-from ..checkpoint import find_best
+from ..checkpoint import CheckpointError, find_best
 from ..data import chapter_text
 from ..generation import generate as generate_text
 from ..settings import TrainSettings
@@ -28,7 +28,10 @@ def _snapshot_folder(directory, which):
     path = Path(directory)
     if which == "last" or not path.is_dir():
         return path  # a missing folder: load_checkpoint says so
-    best = find_best(path)
+    try:
+        best = find_best(path)
+    except CheckpointError as err:  # a best that is a link, or not a folder
+        raise _fail(err) from None
     if best is None and which == "best":
         raise _fail("%s has no best snapshot (a best/ folder is kept when training with "
                     "validation and --save); use --which last" % path)
