@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from .._compat import import_mxnet
+from .._util import console
 from .._util.errors import mxnet_message
 from ..distributed.kvstore import KVSTORES
 from ..model import CELLS
@@ -158,6 +159,18 @@ def _error(message):
 
 def main(argv=None):
     """Run ``d2l-rnn`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    console.started()
+    console.escape_unencodable()  # a sample the terminal cannot show is escaped, not a crash
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # at any moment, even while an error is being reported
+        print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
+        return 130
+    finally:
+        console.finishing()
+
+
+def _run(argv):
     try:
         args = build_parser().parse_args(argv)
         if args.run == "train":
@@ -171,6 +184,3 @@ def main(argv=None):
         return _error("d2l-rnn: error: %s" % (str(err) or type(err).__name__))
     except import_mxnet().base.MXNetError as err:
         return _error("d2l-rnn: error: MXNet: %s" % mxnet_message(err))
-    except KeyboardInterrupt:
-        print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
-        return 130
