@@ -51,9 +51,9 @@ def vocabulary_problem(vocab):
     if not isinstance(vocab, list) or not 0 < len(vocab) <= MAX_VOCAB:
         return "has %s entries, not 1 to %d" % (len(vocab) if isinstance(vocab, list)
                                                  else "no", MAX_VOCAB)
-    bad = next((c for c in vocab if not (isinstance(c, str) and len(c) == 1)), None)
-    if bad is not None:
-        return "holds %r, which is not a single character" % (bad,)
+    bad = [c for c in vocab if not (isinstance(c, str) and len(c) == 1)][:1]
+    if bad:
+        return "holds %r, which is not a single character" % (bad[0],)
     if len(set(vocab)) != len(vocab):
         seen = set()
         twice = next(c for c in vocab if c in seen or seen.add(c))
@@ -115,12 +115,18 @@ def _perplexities(value):
 
 
 def degenerate_mt(words):
-    """Whether Mersenne Twister key ``words`` (624 of them) is the all-zero state.
+    """Whether Mersenne Twister key ``words`` (624 of them) is a state no generator reaches.
 
-    MT19937 uses only the top bit of the first word: with that bit and all
-    623 others zero, the generator yields 0 for ever.
+    MT19937's state is 19,937 bits (the top bit of the first word and the
+    623 others). From the all-zero state it returns 0 for ever, and from a
+    state with few bits set it returns runs of zeros for hundreds of
+    thousands of draws. A state a generator reaches has about half its bits
+    set; fewer than an eighth is refused (a chance of about 10**-1800 for a
+    real one).
     """
-    return not (int(words[0]) & 0x80000000) and not any(int(w) for w in words[1:])
+    bits = bin(int(words[0]) & 0x80000000).count("1")
+    bits += sum(bin(int(w)).count("1") for w in words[1:])
+    return bits < 19937 // 8
 
 
 def _python_random(path, value):
@@ -131,7 +137,8 @@ def _python_random(path, value):
          and (value[2] is None or _is_finite(value[2])), path,
          "python_random must be [3, 625 words, null or a number] (random.getstate())")
     need(not degenerate_mt(value[1][:-1]), path,
-         "python_random is the all-zero state, from which random() returns 0.0 for ever")
+         "python_random is the all-zero state or close to it, from which random() returns 0.0 "
+         "again and again; it is not a state random.getstate() gives")
     state = (3, tuple(value[1]), value[2])
     try:  # the generator itself is the last judge (e.g. a state of all zeros)
         random.Random().setstate(state)
@@ -149,7 +156,8 @@ def _numpy_random(path, value):
          "numpy_random must be ['MT19937', 624 words, position, 0 or 1, a number] "
          "(numpy.random.get_state())")
     need(not degenerate_mt(value[1]), path,
-         "numpy_random is the all-zero state, from which the generator returns 0 for ever")
+         "numpy_random is the all-zero state or close to it, from which the generator returns "
+         "0 again and again; it is not a state numpy.random.get_state() gives")
     state = ("MT19937", np.array(value[1], dtype=np.uint32), value[2], value[3],
              float(value[4]))
     try:

@@ -98,7 +98,7 @@ def _open_lock(folder):
     try:
         fd = os.open(LOCK, _OPEN, 0o666, dir_fd=folder.fd)
     except OSError as err:
-        if err.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO):
+        if err.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EISDIR):
             raise refused(path, folder.kind(LOCK), "the lock file") from None
         raise
     info = os.fstat(fd)

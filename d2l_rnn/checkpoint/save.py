@@ -93,11 +93,12 @@ def _remove(folder, name):
 
 def _retire(folder, name):
     """Delete the snapshot ``name``: rename it aside (atomic), then remove it."""
+    hidden = "%s%s-%s" % (_OLD, name, secrets.token_hex(4))  # a name no one holds
     try:
-        folder.rename(name, _OLD + name)
+        folder.rename(name, hidden)
     except OSError:
         return
-    _remove(folder, _OLD + name)
+    _remove(folder, hidden)
 
 
 def _new_snapshot(folder, model, trainer_state, encoded, run):

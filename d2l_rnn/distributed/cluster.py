@@ -101,13 +101,13 @@ def _ssh(host, port, timeout):
 def check_hosts(hosts, timeout=CONNECT_TIMEOUT):
     """Raise a one-line error naming the hosts ssh cannot reach within ``timeout`` seconds.
 
-    All hosts are tried at once, and whatever ssh does, each try is ended
-    at ``timeout`` plus 2 seconds.
+    All hosts are tried at once, and whatever ssh does (its own timeout is
+    whole seconds), each try is ended at ``timeout`` plus up to 2 seconds.
     """
     tries = [(h, p, subprocess.Popen(_ssh(h, p, timeout), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
              for h, p in hosts]
-    deadline, failed = time.monotonic() + timeout + 2, []
+    deadline, failed = time.monotonic() + timeout + min(2.0, timeout), []
     for host, port, proc in tries:
         try:
             _, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
@@ -182,8 +182,8 @@ def _options(argv):
     parser.add_argument("--launcher", default="ssh")
     parser.add_argument("-H", "--hostfile")
     ours, _ = parser.parse_known_args(argv)
-    if not 0 < ours.connect_timeout <= 600:
-        raise _Usage("--connect-timeout must be a number of seconds from 0 to 600")
+    if not 0.1 <= ours.connect_timeout <= 600:
+        raise _Usage("--connect-timeout must be a number of seconds from 0.1 to 600")
     rest, skip = [], False
     for arg in argv:
         if skip:
