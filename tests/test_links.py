@@ -132,6 +132,22 @@ def test_overwrite_never_follows_best_into_another_folder(victim, tmp_path, caps
                "--which", "last").code == 0  # the last snapshot has nothing to do with it
 
 
+def test_a_best_made_a_link_during_the_run_is_not_followed(victim, tmp_path, capsys,
+                                                            monkeypatch):
+    """Checked at the start is not enough: the folder may change while the run trains."""
+    folder, real = tmp_path / "ck", d2l_rnn.cli.run.TrainingRun._record
+
+    def record_then_plant(run, end):
+        real(run, end)
+        if end.epoch == 1:  # before the epoch's best snapshot is saved
+            (folder / "best").symlink_to(victim[2].parent)
+    monkeypatch.setattr(d2l_rnn.cli.run.TrainingRun, "_record", record_then_plant)
+    line = one_error_line(run(capsys, "train", *TINY, "--val-chars", "500", "--epochs", "2",
+                              "--save", folder, "--overwrite"))
+    assert "could not save a checkpoint: %s is a symbolic link" % (folder / "best") in line
+    _unchanged(victim)
+
+
 def test_save_best_is_never_followed_from_python(victim, tmp_path, model):
     folder = tmp_path / "ck"
     folder.mkdir()

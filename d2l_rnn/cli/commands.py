@@ -230,3 +230,6 @@ def _train(args, run, checkpoint, settings, save_dir, save_every, log):
     except OSError as err:
         raise _fail("could not write a checkpoint or the log to %s (%s); %s"
                     % (save_dir or log, err, _what_is_kept(run, checkpoint))) from None
+    except CheckpointError as err:  # the folder changed under the run (a link put there)
+        raise _fail("could not save a checkpoint: %s; %s"
+                    % (err, _what_is_kept(run, checkpoint))) from None
