@@ -45,7 +45,7 @@ def _gone(pid, timeout=10.0):
 
 def _grandchild_command(pidfile, then):
     """A worker that starts a child of its own, writes the child's pid, then ``then``."""
-    return ["sh", "-c", "sleep 300 & echo $! > %s; %s" % (pidfile, then)]
+    return ["sh", "-c", "sleep 60 & echo $! > %s; %s" % (pidfile, then)]
 
 
 def _wait_for_pid(pidfile, proc=None, timeout=60.0):

@@ -121,7 +121,7 @@ def degenerate_mt(words):
     623 others). From the all-zero state it returns 0 for ever, and from a
     state with few bits set it returns runs of zeros for hundreds of
     thousands of draws. A state a generator reaches has about half its bits
-    set; fewer than an eighth is refused (a chance of about 10**-1800 for a
+    set; fewer than an eighth is refused (a chance of about 10**-2700 for a
     real one).
     """
     bits = bin(int(words[0]) & 0x80000000).count("1")
