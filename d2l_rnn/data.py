@@ -19,19 +19,14 @@ import hashlib
 import numbers
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ._util.checks import check_positive_int
 from ._util.download import fetch
 from ._util.files import write_atomically
 from ._util.hints import CharToIdx, IdxToChar, StrPath
 from ._util.reading import RefusedFile, read_regular
-from ._util.setting_checks import memory_bytes
 from ._util.text import ShortTextError, TextDecodeError, encode
-from ._util.text_file import load_ids, read_text_file
-
-if TYPE_CHECKING:  # for the annotations only
-    import numpy as np
+from ._util.text_file import load_corpus, read_text_file
 
 __all__ = [
     "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "ShortTextError", "cache_dir",
@@ -224,50 +219,3 @@ def load_data_time_machine(
     char_to_idx, idx_to_char = build_vocab(text)
     corpus_indices = [char_to_idx[char] for char in text]
     return corpus_indices, char_to_idx, idx_to_char, len(idx_to_char)
-
-
-def load_corpus(path: StrPath, *, lower: bool = False, num_chars: int | None = None,
-                encoding: str = "utf-8") -> tuple[np.ndarray, CharToIdx, IdxToChar, int]:
-    """Load any text file, encoded: the same 4-tuple as :func:`load_data_time_machine`.
-
-    The text is kept as it is, case and line breaks included.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A text file.
-    lower : bool
-        Lower-case the text first.
-    num_chars : int or None
-        Keep only the first ``num_chars`` characters; None keeps them all.
-    encoding : str
-        How the file's bytes are decoded.
-
-    Returns
-    -------
-    corpus_indices : numpy.ndarray of uint8, uint16 or int32
-        The text as vocabulary ids: 1 byte per character for up to 256
-        distinct characters, 2 up to 65,536, 4 beyond.
-    char_to_idx : dict
-    idx_to_char : list of str
-        The characters of the text, sorted.
-    vocab_size : int
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`read_text_file` (a FIFO, a device or a directory is refused
-        before anything is read), for a text encoding Python does not know
-        (or a codec such as ``base64`` that is not one), for a ``num_chars``
-        that is not a positive integer, and for a file larger than this
-        machine's memory can hold as ids (about 2 bytes per byte of file:
-        the message says how much it would take).
-
-    The file is read in chunks, twice: the memory it takes is the returned
-    array plus a few megabytes, never the text as a string.
-    """
-    if num_chars is not None:
-        check_positive_int("num_chars", num_chars)
-    corpus, idx_to_char = load_ids(path, encoding, str.lower if lower else None, num_chars,
-                                   memory=memory_bytes())
-    return corpus, {c: i for i, c in enumerate(idx_to_char)}, idx_to_char, len(idx_to_char)

@@ -92,7 +92,8 @@ def check_ids(name, ids, vocab_size=None):
         array.dtype.kind == "f" and bool(np.isfinite(array).all())
         and bool((array == np.floor(array)).all()))
     if not whole:
-        raise ValueError("%s must be integer ids, got an array of %s" % (name, array.dtype))
+        raise ValueError("%s must be ids (whole numbers), got an array of %s"
+                         % (name, array.dtype))
     if array.size and (array.min() < 0 or vocab_size is not None and array.max() >= vocab_size):
         raise ValueError("%s must be ids from 0 to %s, got values from %s to %s"
                          % (name, "vocab_size - 1 = %d" % (vocab_size - 1)

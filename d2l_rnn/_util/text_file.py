@@ -10,15 +10,20 @@ the machine cannot hold is refused then. The file is opened as
 :mod:`.reading` opens files: a FIFO or a device is refused, never waited on.
 """
 
+from __future__ import annotations
+
 import codecs
 import os
 
 import numpy as np
 
+from .checks import check_positive_int
+from .hints import CharToIdx, IdxToChar, StrPath
 from .reading import RefusedFile, open_regular
+from .setting_checks import memory_bytes
 from .text import CHUNK, IdMap, TextDecodeError, check_encoding, code_points, vocabulary_of
 
-__all__ = ["text_memory", "load_ids", "read_text_file", "MAX_TEXT_BYTES"]
+__all__ = ["text_memory", "load_ids", "load_corpus", "read_text_file", "MAX_TEXT_BYTES"]
 
 MAX_TEXT_BYTES = 1 << 46  # 64 TiB: past any disk; the machine's memory bounds it first
 _READ = 1 << 20  # bytes read at a time
@@ -168,3 +173,50 @@ def read_text_file(path, encoding="utf-8"):
         return "".join(_chunks(fd, path, encoding, None))
     finally:
         os.close(fd)
+
+
+def load_corpus(path: StrPath, *, lower: bool = False, num_chars: int | None = None,
+                encoding: str = "utf-8") -> tuple[np.ndarray, CharToIdx, IdxToChar, int]:
+    """Load any text file, encoded: the same 4-tuple as :func:`load_data_time_machine`.
+
+    The text is kept as it is, case and line breaks included.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A text file.
+    lower : bool
+        Lower-case the text first.
+    num_chars : int or None
+        Keep only the first ``num_chars`` characters; None keeps them all.
+    encoding : str
+        How the file's bytes are decoded.
+
+    Returns
+    -------
+    corpus_indices : numpy.ndarray of uint8, uint16 or int32
+        The text as vocabulary ids: 1 byte per character for up to 256
+        distinct characters, 2 up to 65,536, 4 beyond.
+    char_to_idx : dict
+    idx_to_char : list of str
+        The characters of the text, sorted.
+    vocab_size : int
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`read_text_file` (a FIFO, a device or a directory is refused
+        before anything is read), for a text encoding Python does not know
+        (or a codec such as ``base64`` that is not one), for a ``num_chars``
+        that is not a positive integer, and for a file larger than this
+        machine's memory can hold as ids (about 2 bytes per byte of file:
+        the message says how much it would take).
+
+    The file is read in chunks, twice: the memory it takes is the returned
+    array plus a few megabytes, never the text as a string.
+    """
+    if num_chars is not None:
+        check_positive_int("num_chars", num_chars)
+    corpus, idx_to_char = load_ids(path, encoding, str.lower if lower else None, num_chars,
+                                   memory=memory_bytes())
+    return corpus, {c: i for i, c in enumerate(idx_to_char)}, idx_to_char, len(idx_to_char)
