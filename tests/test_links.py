@@ -226,7 +226,7 @@ NAMES = [".d2l_rnn-lock", "best", "snapshot-000001", "snapshot-000005", ".d2l_rn
 
 
 @pytest.mark.timeout(120)
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+@settings(max_examples=16, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=st.sampled_from(NAMES), kind=st.sampled_from(sorted(KINDS)),
        overwrite=st.booleans(), best=st.booleans())

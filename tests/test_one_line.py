@@ -146,8 +146,9 @@ def _interrupt_at(command, library, delay):
     return proc.returncode, err
 
 
+# Later moments (training, saving) are test_cli.py's test_ctrl_c_is_one_line_and_exit_130.
 MOMENTS = [("_multiarray_umath", 0.0), ("libmxnet", 0.0), ("libmxnet", 0.3),
-           ("libmxnet", 0.8), (None, 4.0)]
+           ("libmxnet", 0.8)]
 
 
 @pytest.mark.timeout(180)
@@ -246,3 +247,17 @@ def test_saving_an_uninitialised_model_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="model is not initialised"):
         d2l_rnn.save_checkpoint(tmp_path / "ck", model, list("abcde"))
     assert not list((tmp_path / "ck").glob("snapshot-*"))
+
+
+@pytest.mark.extended
+def test_another_programs_python_dash_m_keeps_its_own_ctrl_c(tmp_path):
+    """Only d2l_rnn's command lines get the quiet exit: a tool that imports the package while
+    `python -m tool` loads it keeps Python's KeyboardInterrupt (and its own cleanup)."""
+    tool = tmp_path / "tool"
+    tool.mkdir()
+    (tool / "__init__.py").write_text("import d2l_rnn\n")
+    (tool / "__main__.py").write_text(
+        "import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    proc = subprocess.run([sys.executable, "-m", "tool"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.stdout.strip() == "True", proc.stderr

@@ -25,21 +25,42 @@ __all__ = ["is_command_line", "on_startup", "started", "finishing", "escape_unen
 _COMMANDS = ("d2l-rnn",)
 
 
+def _command_line():
+    """This process's command line as it was typed (Python 3.10+, else Linux's /proc)."""
+    argv = getattr(sys, "orig_argv", None)
+    if argv:
+        return list(argv)
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return None
+
+
 def is_command_line():
     """Whether this process runs one of the package's command lines.
 
-    ``python -m d2l_rnn...`` imports the package while ``sys.argv[0]`` is
-    ``'-m'``; the console script is called ``d2l-rnn``.
+    The console script is called ``d2l-rnn``; ``python -m d2l_rnn...`` is
+    told by its command line (where that cannot be read, by ``sys.argv[0]``
+    being ``'-m'`` while the package is imported, as Python sets it).
     """
     name = os.path.basename(str(sys.argv[0] or "")) if sys.argv else ""
-    return name in _COMMANDS or name == "-m"
+    if name in _COMMANDS:
+        return True
+    argv = _command_line()
+    if argv is None:
+        return name == "-m"
+    if "-m" not in argv[1:-1]:
+        return False
+    module = argv[argv.index("-m", 1) + 1]
+    return module == "d2l_rnn" or module.startswith("d2l_rnn.")
 
 
 def _program():
     """How this command names itself (``d2l-rnn``, ``python -m d2l_rnn.distributed.local``)."""
-    argv = getattr(sys, "orig_argv", None) or []  # Python 3.10+
-    if "-m" in argv[:-1]:
-        module = argv[argv.index("-m") + 1]
+    argv = _command_line() or []
+    if "-m" in argv[1:-1]:
+        module = argv[argv.index("-m", 1) + 1]
         return "d2l-rnn" if module == "d2l_rnn" else "python -m " + module
     return "d2l-rnn" if os.path.basename(str(sys.argv[0] or "") if sys.argv else "") \
         in _COMMANDS else "d2l_rnn"
