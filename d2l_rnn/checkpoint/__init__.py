@@ -1,11 +1,14 @@
 """Checkpoints: a model with its vocabulary, settings and training state, crash-safe.
 
 :func:`save_checkpoint` writes a new snapshot into a folder (:mod:`.save`),
-holding the folder's lock (:mod:`.lock`); :func:`load_checkpoint` reads the
-newest one back, checked file by file (:mod:`.load`); :mod:`.layout` names
-the files, :mod:`.arrays`, :mod:`.fields` and :mod:`.trainer_state` check
-what is read; :mod:`.owner` decides who may write into a folder. No file of
-a checkpoint is a pickle.
+holding the folder's lock (:mod:`.lock`) and working through the folder's
+descriptor without following any link in it (:mod:`.folder`), after
+checking what it will write as loading checks it (:mod:`.documents`);
+:func:`load_checkpoint` reads the newest one back, checked file by file
+(:mod:`.load`); :mod:`.layout` names the files, :mod:`.reading` reads them
+(regular files only, bounded), :mod:`.arrays`, :mod:`.fields` and
+:mod:`.trainer_state` check what is read; :mod:`.owner` decides who may
+write into a folder. No file of a checkpoint is a pickle.
 """
 
 from .documents import check_saveable
