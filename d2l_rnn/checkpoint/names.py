@@ -9,12 +9,18 @@ Snapshots are ordered by (epochs done, batches done, that suffix).
 Checkpoints written before these names (format 3) are called
 ``snapshot-000008``: a save counter, not a point. They are still read, and
 placed by the epoch their ``state.json`` records (read leniently here, only
-to order them; :mod:`.load` checks it in full).
+to order them, as :mod:`.reading` reads: never through a link, bounded;
+:mod:`.load` checks it in full).
+
+An entry with a snapshot's name that is not a folder of its own (a link to
+one included) is refused, never followed (:func:`snapshots`).
 """
 
 import json
 import re
 from pathlib import Path
+
+from .reading import check_entry, read_file
 
 __all__ = ["snapshot_name", "snapshot_point", "snapshots", "is_snapshot_name",
            "checkpoint_root"]
@@ -36,8 +42,8 @@ def is_snapshot_name(name):
 
 def _legacy_epoch(path):
     try:
-        epoch = json.loads((path / "state.json").read_text(encoding="utf-8"))["epoch"]
-    except (OSError, ValueError, TypeError, KeyError):
+        epoch = json.loads(read_file(path / "state.json").decode("utf-8"))["epoch"]
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return -1
     return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else -1
 
@@ -65,12 +71,16 @@ def snapshot_point(path):
 def snapshots(directory):
     """Return ``[(key, path)]`` of the snapshot folders in ``directory``, oldest first.
 
-    ``key[:2]`` is ``(epochs done, batches done)``.
+    ``key[:2]`` is ``(epochs done, batches done)``. Raises CheckpointError for
+    an entry named like a snapshot that is not a folder (a link to one
+    included): it is never followed.
     """
     found = []
     for entry in Path(directory).iterdir():
+        if not is_snapshot_name(entry.name) or not check_entry(entry, want_dir=True):
+            continue
         key = _key(entry)
-        if key is not None and entry.is_dir():
+        if key is not None:
             found.append((key, entry))
     return sorted(found)
 
