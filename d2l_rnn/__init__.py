@@ -21,7 +21,11 @@ checkpoints (:mod:`.checkpoint`) and several devices and machines
 (:mod:`.distributed`).
 """
 
-from ._compat import import_mxnet as _import_mxnet
+from ._util import console as _console
+
+_console.on_startup()  # a command line's Ctrl-C while MXNet loads: one line, exit 130
+
+from ._compat import import_mxnet as _import_mxnet  # noqa: E402
 
 try:
     _import_mxnet()  # fail early with an install hint rather than deep inside

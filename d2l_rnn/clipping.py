@@ -9,19 +9,51 @@ asynchronous engine keeps running ahead.
 
 from __future__ import annotations
 
+import numbers
 from typing import Sequence
 
 from ._compat import import_mxnet
+from ._util.checks import is_finite_number
 from ._util.hints import Context, NDArray, Parameter
 
-__all__ = ["clip_scale", "grad_clipping"]
+__all__ = ["clip_scale", "grad_clipping", "check_theta"]
 
 
-def _grad(param):
+def check_theta(theta):
+    """Return ``theta`` as a float if it is a finite number > 0; else TypeError / ValueError.
+
+    0 would zero every gradient, a negative threshold flip its sign, NaN
+    make every parameter NaN: none is a threshold.
+    """
+    if isinstance(theta, bool) or not isinstance(theta, numbers.Real):
+        raise TypeError("theta must be a number (the largest gradient norm allowed), got %r"
+                        % (theta,))
+    if not is_finite_number(theta) or theta <= 0:
+        raise ValueError("theta must be a finite number > 0 (the largest gradient norm "
+                         "allowed), got %r" % (theta,))
+    return float(theta)
+
+
+def _grad(param, index):
     # Accept NDArrays with an attached gradient (the book passes p.data())
     # as well as gluon Parameters, whose grad() is a method.
-    grad = param.grad
-    return grad() if callable(grad) else grad
+    mx = import_mxnet()
+    if isinstance(param, mx.gluon.Parameter):
+        if param.grad_req == "null":
+            raise ValueError("params[%d] (%s) has grad_req='null': it has no gradient to clip; "
+                             "pass only the parameters that are trained" % (index, param.name))
+        try:
+            return param.grad()
+        except RuntimeError as err:  # not initialised yet
+            raise ValueError("params[%d] (%s) has no gradient yet: %s"
+                             % (index, param.name, str(err).splitlines()[0])) from None
+    if not isinstance(param, mx.nd.NDArray):
+        raise TypeError("params must hold NDArrays with gradients or gluon Parameters, got %s "
+                        "at index %d" % (type(param).__name__, index))
+    if param.grad is None:
+        raise ValueError("params[%d] has no gradient: call attach_grad() on it, or pass the "
+                         "data of an initialised gluon Parameter (p.data())" % index)
+    return param.grad
 
 
 def clip_scale(grads, theta):
@@ -34,7 +66,8 @@ def clip_scale(grads, theta):
     theta : float
         Largest allowed norm.
 
-    Raises ValueError for an empty list.
+    Raises ValueError for an empty list or a ``theta`` that is not a finite
+    number > 0 (TypeError if it is not a number).
 
     Returns
     -------
@@ -46,6 +79,7 @@ def clip_scale(grads, theta):
     nd = import_mxnet().nd
     if not grads:  # multi_sum_sq of no arrays crashes the interpreter
         raise ValueError("there are no gradients to clip: pass at least one parameter")
+    theta = check_theta(theta)
     norm = nd.sqrt(nd.multi_sum_sq(*grads, num_arrays=len(grads)).sum(keepdims=True))
     return norm, nd.minimum(theta / norm, 1.0)
 
@@ -72,10 +106,14 @@ def grad_clipping(params: Sequence[NDArray | Parameter], theta: float,
     Raises
     ------
     ValueError
-        If ``params`` is empty.
+        If ``params`` is empty, a parameter has no gradient (``grad_req='null'``,
+        no ``attach_grad()``), or ``theta`` is not a finite number > 0.
+    TypeError
+        If ``theta`` is not a number, or ``params`` holds something that is
+        neither an NDArray nor a gluon Parameter.
     """
     nd = import_mxnet().nd
-    grads = [_grad(p) for p in params]
+    grads = [_grad(p, i) for i, p in enumerate(params)]
     norm, scale = clip_scale(grads, theta)
     for g in grads:
         nd.broadcast_mul(g, scale, out=g)

@@ -5,27 +5,28 @@ It is looked for, in order: the ``data_dir`` the caller names; the copy inside
 an installed wheel (``d2l_rnn/_data``); the ``data/`` folder of a source
 checkout; the user cache directory. Only when none has it is the book's
 mirror downloaded, checked against a known SHA-1 and written atomically, so
-an interrupted or corrupt download can never replace a good file.
+an interrupted or corrupt download can never replace a good file. A copy
+in the cache is checked against the same SHA-1 whenever it is read: one that
+differs is replaced by a fresh download.
 
-:func:`load_corpus` encodes any text file, kept as it is, into a NumPy
-``int32`` array (:mod:`d2l_rnn._util.text`).
+:func:`load_corpus` encodes any text file, kept as it is, into a compact
+NumPy array of ids, reading it in chunks (:mod:`d2l_rnn._util.text_file`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ._util.checks import check_positive_int
 from ._util.download import fetch
 from ._util.files import write_atomically
 from ._util.hints import CharToIdx, IdxToChar, StrPath
-from ._util.text import ShortTextError, TextDecodeError, encode, read_text_file
-
-if TYPE_CHECKING:  # for the annotations only
-    import numpy as np
+from ._util.reading import RefusedFile, read_regular
+from ._util.text import ShortTextError, TextDecodeError, encode
+from ._util.text_file import load_corpus, read_text_file
 
 __all__ = [
     "DATA_URL", "DATA_SHA1", "FILE_NAME", "ChecksumError", "ShortTextError", "cache_dir",
@@ -37,6 +38,7 @@ __all__ = [
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
 DATA_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
 FILE_NAME = "timemachine.txt"
+MAX_BYTES = 16 * 2 ** 20  # the text is 174 KB; a download or a copy is read up to this
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -74,7 +76,7 @@ def find_time_machine(data_dir=None):
 
 
 def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
-                          timeout=30, deadline=300, max_bytes=16 * 2 ** 20):
+                          timeout=30, deadline=300, max_bytes=MAX_BYTES):
     """Download the text into ``data_dir`` (default: :func:`cache_dir`).
 
     The bytes are hashed as they arrive and checked against ``sha1`` before
@@ -114,20 +116,36 @@ def download_time_machine(data_dir=None, url=DATA_URL, sha1=DATA_SHA1,
     return target
 
 
+def _read_copy(path):
+    """The bytes of a local copy: a regular file of at most MAX_BYTES (never a FIFO)."""
+    try:
+        return read_regular(path, MAX_BYTES)
+    except RefusedFile as err:
+        raise OSError("cannot read the text: %s" % err) from None
+    except OSError as err:
+        raise OSError("cannot read %s: %s" % (path, err.strerror or err)) from None
+
+
 def read_time_machine(data_dir=None, url=DATA_URL):
     """Return the whole text as a string, downloading it only if no copy exists.
+
+    A copy in the download cache (:func:`cache_dir`) must have the known
+    SHA-1: one that differs (damaged, or replaced) is downloaded again.
 
     Raises OSError if the file cannot be read and ValueError if it is not UTF-8.
     """
     path = find_time_machine(data_dir)
     if path is None:
         path = download_time_machine(data_dir, url=url)
+    data = _read_copy(path)
+    if data_dir is None and path.parent == cache_dir() \
+            and hashlib.sha1(data).hexdigest() != DATA_SHA1:
+        path = download_time_machine(url=url)  # the cache is ours: replaced atomically
+        data = _read_copy(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError("%s is not UTF-8 text (%s)" % (path, err.reason)) from None
-    except OSError as err:
-        raise OSError("cannot read %s: %s" % (path, err.strerror or err)) from None
 
 
 def build_vocab(text):
@@ -201,47 +219,3 @@ def load_data_time_machine(
     char_to_idx, idx_to_char = build_vocab(text)
     corpus_indices = [char_to_idx[char] for char in text]
     return corpus_indices, char_to_idx, idx_to_char, len(idx_to_char)
-
-
-def load_corpus(path: StrPath, *, lower: bool = False, num_chars: int | None = None,
-                encoding: str = "utf-8") -> tuple[np.ndarray, CharToIdx, IdxToChar, int]:
-    """Load any text file, encoded: the same 4-tuple as :func:`load_data_time_machine`.
-
-    The text is kept as it is, case and line breaks included.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A text file.
-    lower : bool
-        Lower-case the text first.
-    num_chars : int or None
-        Keep only the first ``num_chars`` characters; None keeps them all.
-    encoding : str
-        How the file's bytes are decoded.
-
-    Returns
-    -------
-    corpus_indices : numpy.ndarray of int32
-        The text as vocabulary ids (4 bytes per character).
-    char_to_idx : dict
-    idx_to_char : list of str
-        The characters of the text, sorted.
-    vocab_size : int
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`read_text_file`, and for a ``num_chars`` that is not a
-        positive integer.
-    """
-    if num_chars is not None:
-        check_positive_int("num_chars", num_chars)
-    text = read_text_file(path, encoding)
-    if lower:
-        text = text.lower()
-    if num_chars is not None:
-        text = text[:num_chars]
-    corpus, idx_to_char = encode(text)
-    del text  # before the dict is built: the peak is the text plus the corpus
-    return corpus, {c: i for i, c in enumerate(idx_to_char)}, idx_to_char, len(idx_to_char)

@@ -27,7 +27,7 @@ from typing import Optional
 import numpy as np
 
 from ._compat import import_mxnet
-from ._util.checks import check_number, check_positive_int, check_prefix
+from ._util.checks import check_ids, check_number, check_positive_int, check_prefix, check_prefixes
 from .samplers import data_iter_consecutive, data_iter_random
 
 __all__ = ["sequence_loss", "perplexity", "detach", "EpochCursor", "run_epoch",
@@ -163,13 +163,8 @@ def check_training_args(prefixes, char_to_idx, rates=None, corpus_indices=None, 
     for name, value in (rates or {}).items():
         check_number(name, value)
     if corpus_indices is not None and "vocab_size" in sizes:
-        ids = np.asarray(corpus_indices)
-        if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0
-                         or ids.max() >= sizes["vocab_size"]):
-            raise ValueError("corpus_indices must be ids from 0 to vocab_size - 1 = %d, got "
-                             "values from %s to %s" % (sizes["vocab_size"] - 1, ids.min(),
-                                                       ids.max()))
-    for prefix in prefixes:
+        check_ids("corpus_indices", corpus_indices, sizes["vocab_size"])
+    for prefix in check_prefixes(prefixes):
         check_prefix(prefix, char_to_idx)
 
 
@@ -242,6 +237,8 @@ def print_progress(pred_period, prefixes, predict, write=print):
     perplexity, if a callback before it set one) and then `` - `` followed
     by ``predict(prefix)`` for each prefix.
     """
+    prefixes = check_prefixes(prefixes)
+
     def callback(end):
         if end.epoch % pred_period == 0:
             write(epoch_line(end.epoch, end.perplexity, end.seconds, end.val_perplexity))

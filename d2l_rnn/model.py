@@ -58,6 +58,14 @@ class RNNModel(_HybridBlock):
     returns ``(output, state)``: ``output`` has shape ``(num_steps *
     batch_size, vocab_size)``, time-major (all of step 0, then step 1, ...),
     and ``state`` is the layer's new state list (two arrays for an LSTM).
+
+    The forward pass does not check the ids: checking them on the device
+    and reading the answer back would cost a host sync per batch, which the
+    training loop avoids. An id outside ``[0, vocab_size)`` becomes an
+    all-zero one-hot row (``F.one_hot``), so ids are checked on the host
+    where they enter: by the samplers (``>= 0``), the training functions and
+    :func:`~d2l_rnn.evaluate_perplexity` (below ``vocab_size``) and the
+    generation functions (the prefix's ids against the vocabulary).
     """
 
     def __init__(self, rnn_layer: Block, vocab_size: int, dropout: float = 0.0,

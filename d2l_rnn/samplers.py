@@ -32,7 +32,7 @@ from typing import Iterator
 import numpy as np
 
 from ._compat import import_mxnet
-from ._util.checks import check_positive_int
+from ._util.checks import check_ids, check_positive_int
 from ._util.hints import Context, Corpus, NDArray
 
 __all__ = ["data_iter_random", "data_iter_consecutive",
@@ -66,8 +66,9 @@ def num_batches(num_chars, batch_size, num_steps, sampler="consecutive", offset=
 def _checked_corpus(corpus_indices, batch_size, num_steps, sampler):
     check_positive_int("batch_size", batch_size)
     check_positive_int("num_steps", num_steps)
-    # No copy for an integer array: only the epoch's windows are converted.
-    corpus = np.asarray(corpus_indices).reshape(-1)
+    # No copy for an integer array: only the epoch's windows are converted. The ids
+    # are checked here, where they enter (the model cannot, without a host sync).
+    corpus = check_ids("corpus_indices", corpus_indices)
     needed = min_corpus_length(batch_size, num_steps, sampler)
     if len(corpus) < needed:
         raise ValueError(
@@ -128,7 +129,8 @@ def data_iter_random(corpus_indices: Corpus, batch_size: int, num_steps: int,
     ValueError
         If the corpus is shorter than ``min_corpus_length(batch_size,
         num_steps, 'random')`` (the book yields nothing, or not at every
-        offset), or a size is not a positive int.
+        offset), holds something else than whole numbers >= 0, or a size is
+        not a positive int.
     """
     corpus = _checked_corpus(corpus_indices, batch_size, num_steps, "random")
     corpus = corpus[_offset(num_steps):]

@@ -21,6 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ._compat import import_mxnet
+from ._util.checks import check_ids
 from ._util.hints import Block, Context, Contexts, Corpus
 from .clipping import grad_clipping
 from .devices import context_list
@@ -163,11 +164,19 @@ def evaluate_perplexity(model: Block, corpus_indices: Corpus,
     -------
     float
         ``exp`` of the mean cross-entropy of those ``n - 1`` predictions.
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 ids, or ids that are not whole numbers from 0 to
+        the model's ``vocab_size - 1`` (checked here: the model itself
+        would read an id past its vocabulary as an all-zero input).
     """
     nd = import_mxnet().nd
     if ctx is None:
         ctx = next(iter(model.collect_params().values())).list_ctx()[0]
-    ids = np.asarray(corpus_indices, dtype=np.float32)
+    ids = check_ids("corpus_indices", corpus_indices,
+                    getattr(model, "vocab_size", None)).astype(np.float32)
     if len(ids) < 2:
         raise ValueError("need at least 2 characters to evaluate, got %d" % len(ids))
     state = model.begin_state(batch_size=1, ctx=ctx)

@@ -50,3 +50,43 @@ def chapter_lines(out):
 def without_times(text):
     """The chapter's lines with the wall-clock ``time T sec`` parts removed."""
     return [line.split(", time ")[0] for line in chapter_lines(text)]
+
+
+class FifoGuard:
+    """Unblock whoever opens the FIFO ``path`` to read it, and remember that someone did.
+
+    A reader that opens a FIFO waits for a writer, for ever if none comes:
+    a test of "FIFOs are refused" would hang on a regression. While the
+    guard is on, a thread opens the FIFO for writing whenever a reader is
+    waiting (``O_NONBLOCK`` succeeds only then), closes it at once (the
+    reader sees an empty file) and sets :attr:`blocked`. A reader that
+    refuses FIFOs holds one open for microseconds, without blocking: the
+    guard waits ``grace`` seconds before it starts looking.
+    """
+
+    def __init__(self, path, grace=0.5):
+        import threading
+        self.path, self.grace, self.blocked = str(path), grace, False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        import os
+        if self._stop.wait(self.grace):
+            return
+        while not self._stop.wait(0.05):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: no reader waiting; ENOENT: the FIFO is gone
+                continue
+            os.close(fd)
+            self.blocked = True
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False

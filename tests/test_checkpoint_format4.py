@@ -52,8 +52,12 @@ def test_snapshots_are_ordered_by_epochs_then_batches(tmp_path):
              "epoch-000010", "epoch-000010.2", "epoch-000011-batch-000001"]
     for name in reversed(names):
         (tmp_path / name).mkdir()
-    (tmp_path / "epoch-000012").write_text("a file, not a snapshot")
+    (tmp_path / "not-a-snapshot").mkdir()
     assert [p.name for _, p in snapshots(tmp_path)] == names
+    # Issue 21: what has a snapshot's name but is not a folder is refused, not skipped.
+    (tmp_path / "epoch-000012").write_text("a file, not a snapshot")
+    with pytest.raises(CheckpointError, match="epoch-000012 is a regular file, not a folder"):
+        snapshots(tmp_path)
 
 
 def test_a_snapshot_within_an_epoch_round_trips(tmp_path, ctx):
@@ -85,7 +89,8 @@ def test_a_snapshot_within_an_epoch_round_trips(tmp_path, ctx):
      "unknown array 'x'"),
     (dict(batch=1, position={"losses": nd.array([np.nan])}), "finite float32"),
     (dict(position={"losses": nd.ones((2,))}), "only saved within an epoch"),
-    (dict(batch=-1), "batch must be an integer >= 0"),
+    (dict(batch=-1), "batch must be an integer from 0 to 10\\*\\*9"),  # the loader's bound (#21)
+    (dict(batch=10 ** 10), "batch must be an integer from 0 to 10\\*\\*9"),
 ])
 def test_a_bad_position_is_refused_and_nothing_written(kw, match, tmp_path):
     with pytest.raises(ValueError, match=match):

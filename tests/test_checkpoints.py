@@ -12,8 +12,8 @@ import pytest
 from mxnet import autograd, gluon, nd
 
 import d2l_rnn
-from d2l_rnn._util import files as _durable
 from d2l_rnn.checkpoint import layout as checkpoints
+from d2l_rnn.checkpoint.folder import Folder
 from d2l_rnn.model import build_model, describe_model
 
 VOCAB = list("abcdefg")
@@ -132,9 +132,9 @@ def test_a_failing_disk_keeps_the_previous_snapshot(tmp_path, monkeypatch):
     model = _model()
     d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, epoch=1)
 
-    def full(path, data):
+    def full(folder, name, data):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(_durable, "write_bytes", full)
+    monkeypatch.setattr(Folder, "write", full)
     with pytest.raises(OSError, match="No space"):
         d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, epoch=2)
     assert _names(tmp_path) == ["epoch-000001"]
@@ -145,7 +145,7 @@ _KILLER = textwrap.dedent("""
     import os, signal, sys
     import d2l_rnn  # before mxnet: it readies numpy and the CUDA libraries for it
     from mxnet import nd
-    from d2l_rnn._util import files as _durable
+    from d2l_rnn.checkpoint import save as _save
     from d2l_rnn.model import build_model
 
     directory, point = sys.argv[1:]
@@ -167,7 +167,7 @@ _KILLER = textwrap.dedent("""
     elif point == "rename":
         os.rename = die
     else:
-        _durable.retire = die
+        _save._retire = die
     d2l_rnn.save_checkpoint(directory, model, list("abcdefg"), epoch=2)
     print("the save finished: the kill did not happen")
 """)

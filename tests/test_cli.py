@@ -13,7 +13,7 @@ import pytest
 from clitools import TINY, one_error_line, run, run_process
 
 import d2l_rnn
-from d2l_rnn._util import files as _durable
+from d2l_rnn.checkpoint.folder import Folder
 from d2l_rnn.cli import build_parser
 
 
@@ -120,12 +120,14 @@ BAD_TRAIN = [
 # Every size flag shares one argparse type: checked once here, with a table of
 # texts, instead of once per flag.
 SIZE_FLAGS = {"train": ("--num-hiddens", "--epochs", "--num-steps", "--batch-size",
-                        "--num-chars", "--pred-period", "--save-every"),
+                        "--num-chars", "--pred-period"),
               "generate": ()}
 # Sizes with an upper bound: what Gluon can save, what fits in memory, a 32-bit seed.
+# --save-every: what a checkpoint can hold; --num-samples: the output of one command.
 BOUNDED_FLAGS = {"train": {"--num-layers": "_layers", "--pred-len": "_length",
-                           "--seed": "_seed"},
-                 "generate": {"--len": "_length", "--seed": "_seed"}}
+                           "--seed": "_seed", "--save-every": "_many"},
+                 "generate": {"--len": "_length", "--seed": "_seed",
+                              "--num-samples": "_samples"}}
 
 
 def test_every_size_flag_takes_a_positive_integer():
@@ -139,7 +141,7 @@ def test_every_size_flag_takes_a_positive_integer():
 
 
 def test_every_bounded_flag_has_its_bounded_type():
-    cli_main = importlib.import_module("d2l_rnn.cli.main")
+    cli_main = importlib.import_module("d2l_rnn.cli.options")  # where the types live
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for command, flags in BOUNDED_FLAGS.items():
@@ -152,9 +154,11 @@ def test_every_bounded_flag_has_its_bounded_type():
     ("_layers", "10", "11", "an integer from 1 to 10"),
     ("_length", "1000000", "1000001", "an integer from 1 to 1000000"),
     ("_seed", "4294967295", "4294967296", "an integer from 0 to 4294967295"),
+    ("_many", "1000000000", "1000000001", "an integer from 1 to 1000000000"),
+    ("_samples", "10000", "10001", "an integer from 1 to 10000"),
 ])
 def test_the_bounded_types(name, good, bad, expected):
-    check = getattr(importlib.import_module("d2l_rnn.cli.main"), name)
+    check = getattr(importlib.import_module("d2l_rnn.cli.options"), name)
     assert check(good) == int(good)
     for text in (bad, "-1", "x"):
         with pytest.raises(argparse.ArgumentTypeError,
@@ -246,9 +250,9 @@ def test_divergence_ends_with_one_line_and_keeps_the_checkpoint(capsys, tmp_path
 
 
 def test_a_failing_disk_during_training_is_one_line(capsys, tmp_path, monkeypatch):
-    def full(path, data):
+    def full(folder, name, data):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(_durable, "write_bytes", full)
+    monkeypatch.setattr(Folder, "write", full)
     result = run(capsys, "train", *TINY, "--epochs", "1", "--save", tmp_path)
     assert "could not write a checkpoint" in one_error_line(result)
     assert [p.name for p in tmp_path.iterdir()] == []
@@ -285,7 +289,11 @@ def test_resume_of_a_format_3_checkpoint_and_of_an_older_point(capsys, tmp_path)
 @pytest.mark.parametrize("args,message", [
     (("--max-time", "soon"), "argument --max-time: expected a duration such as 90s, 20m, 2h"),
     (("--max-time", "0"), "argument --max-time: expected a duration"),
-    (("--save-every-batches", "-1"), "argument --save-every-batches: expected an integer >= 0"),
+    # bounded by what a checkpoint holds (issue 21): refused now, not at the first save
+    (("--save-every-batches", "-1"), "argument --save-every-batches: expected an integer from 0 "
+                                     "to 1000000000"),
+    (("--save-every-batches", "10000000000"), "argument --save-every-batches: expected an "
+                                              "integer from 0 to 1000000000"),
     (("--save-every-minutes", "-2"), "argument --save-every-minutes: expected a number >= 0"),
     (("--kvstore", "dist_sync", "--max-time", "1h"), "--kvstore dist_sync stops and saves at "
                                                      "epoch ends only"),

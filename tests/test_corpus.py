@@ -8,6 +8,7 @@ import pytest
 
 import d2l_rnn
 from d2l_rnn._util import text as text_module
+from d2l_rnn._util import text_file as text_file_module
 from d2l_rnn.data import build_vocab, encode, load_corpus
 from d2l_rnn.samplers import data_iter_consecutive, data_iter_random
 
@@ -23,7 +24,8 @@ def text_file(tmp_path):
 
 def test_load_corpus_keeps_the_text_as_it_is(text_file):
     corpus, char_to_idx, idx_to_char, vocab_size = d2l_rnn.load_corpus(text_file)
-    assert corpus.dtype == np.int32 and corpus.nbytes == 4 * len(TEXT)
+    # 34 distinct characters: one byte per id.
+    assert corpus.dtype == np.uint8 and corpus.nbytes == len(TEXT)
     assert (char_to_idx, idx_to_char) == build_vocab(TEXT)
     assert vocab_size == len(set(TEXT)) and {"\r", "\n", "Ü", "日", "😀"} <= set(idx_to_char)
     assert "".join(idx_to_char[i] for i in corpus) == TEXT
@@ -35,10 +37,14 @@ def test_lower_and_num_chars(text_file):
     assert not any(c.isupper() for c in idx_to_char)
 
 
-def test_chunks_join_without_a_seam(text_file, monkeypatch):
-    whole = load_corpus(text_file)[0]
-    monkeypatch.setattr(text_module, "_CHUNK", 7)  # boundaries inside and between lines
-    np.testing.assert_array_equal(load_corpus(text_file)[0], whole)
+@pytest.mark.parametrize("lower", [False, True])
+def test_chunks_join_without_a_seam(text_file, monkeypatch, lower):
+    whole = load_corpus(text_file, lower=lower)[0]
+    # Boundaries inside lines, inside multi-byte characters and between lines.
+    monkeypatch.setattr(text_file_module, "_READ", 7)
+    monkeypatch.setattr(text_file_module, "CHUNK", 5)
+    monkeypatch.setattr(text_module, "CHUNK", 3)
+    np.testing.assert_array_equal(load_corpus(text_file, lower=lower)[0], whole)
 
 
 def test_encode_with_a_vocabulary_names_what_it_lacks():

@@ -86,7 +86,7 @@ def test_a_second_signal_during_the_save_ends_at_once_and_keeps_the_last_snapsho
     real = save._write_snapshot
 
     def interrupted_write(tmp, *args):
-        if (tmp.parent / "epoch-000001-batch-000010").is_dir():  # the stop's own save
+        if (tmp.path.parent / "epoch-000001-batch-000010").is_dir():  # the stop's own save
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(5)  # the handler raises before this ends
         return real(tmp, *args)

@@ -1,1 +1,3 @@
-"""Helpers the whole package shares: argument checks, crash-safe file writes, BLAS threads."""
+"""Helpers the whole package shares: argument checks, reading files someone else may have made
+(regular files only, bounded: :mod:`.reading`; texts as a stream: :mod:`.text_file`), crash-safe
+file writes, the command lines' console (Ctrl-C, output encodings), BLAS threads."""

@@ -10,15 +10,19 @@ positive integer, got 'x'`` without a second copy of the rule.
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["BadValue", "check_int", "check_positive_int", "check_count", "check_number",
-           "check_fraction", "check_prefix"]
+           "check_fraction", "check_prefix", "check_prefixes", "check_ids", "is_finite_number"]
 
 
 class BadValue(ValueError):
     """``NAME must be EXPECTED, got VALUE``; :attr:`expected` is the middle part."""
 
     def __init__(self, name, expected, value):
-        super().__init__("%s must be %s, got %r" % (name, expected, value))
+        shown = repr(value)  # a whole vocabulary passed by mistake is not printed
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        super().__init__("%s must be %s, got %s" % (name, expected, shown))
         self.expected = expected
 
 
@@ -44,10 +48,23 @@ def check_count(name, value, high=None):
     return check_int(name, value, 0, high)
 
 
+def is_finite_number(value):
+    """Whether ``value`` is a real number (not a bool) that a float holds, finite.
+
+    An int too large for a float (``10**400``, as JSON may hold) is not: it
+    would overflow wherever it is used as one.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_number(name, value, low=0.0, inclusive=False):
     """Return ``value`` as a float if it is finite and > ``low`` (>= if ``inclusive``)."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or value < low or (value == low and not inclusive)):
+    if (not is_finite_number(value) or value < low or (value == low and not inclusive)):
         raise BadValue(name, "a number %s %g" % (">=" if inclusive else ">", low), value)
     return float(value)
 
@@ -56,11 +73,45 @@ def check_fraction(name, value, low_inclusive=True, high_inclusive=False):
     """Return ``value`` as a float if it lies in [0, 1) (the bounds' kinds as given)."""
     expected = "a number in %s0, 1%s" % ("[" if low_inclusive else "(",
                                           "]" if high_inclusive else ")")
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or not 0 <= value <= 1
+    if (not is_finite_number(value) or not 0 <= value <= 1
             or (value == 0 and not low_inclusive) or (value == 1 and not high_inclusive)):
         raise BadValue(name, expected, value)
     return float(value)
+
+
+def check_ids(name, ids, vocab_size=None):
+    """Return ``ids`` as a 1-D NumPy array if each is a whole number in ``[0, vocab_size)``.
+
+    Without ``vocab_size`` only ``>= 0`` is checked. A model does not check
+    its input ids (that would cost a host sync per batch): an id past the
+    vocabulary would silently become an all-zero one-hot row. So they are
+    checked on the host, where they enter.
+    """
+    array = np.asarray(ids).reshape(-1)
+    whole = array.dtype.kind in "iu" or (
+        array.dtype.kind == "f" and bool(np.isfinite(array).all())
+        and bool((array == np.floor(array)).all()))
+    if not whole:
+        raise ValueError("%s must be ids (whole numbers), got an array of %s"
+                         % (name, array.dtype))
+    if array.size and (array.min() < 0 or vocab_size is not None and array.max() >= vocab_size):
+        raise ValueError("%s must be ids from 0 to %s, got values from %s to %s"
+                         % (name, "vocab_size - 1 = %d" % (vocab_size - 1)
+                            if vocab_size is not None else "vocab_size - 1",
+                            array.min(), array.max()))
+    return array
+
+
+def check_prefixes(prefixes):
+    """Return ``prefixes`` as a list if it is a sequence of strings (not a string itself)."""
+    if isinstance(prefixes, str):
+        raise ValueError("prefixes must be a list of strings, got the string %r, which would be "
+                         "used one character at a time; pass [%r]" % (prefixes, prefixes))
+    try:
+        prefixes = list(prefixes)
+    except TypeError:
+        raise TypeError("prefixes must be a list of strings, got %r" % (prefixes,)) from None
+    return prefixes
 
 
 def check_prefix(prefix, char_to_idx):
@@ -70,7 +121,9 @@ def check_prefix(prefix, char_to_idx):
     a user sees at once that, e.g., capitals were never in the training text.
     """
     if not isinstance(prefix, str) or not prefix:
-        raise ValueError("prefix must be a non-empty string, got %r" % (prefix,))
+        shown = repr(prefix)
+        raise ValueError("prefix must be a non-empty string, got %s"
+                         % (shown if len(shown) <= 80 else shown[:77] + "..."))
     unknown = sorted({c for c in prefix if c not in char_to_idx})
     if unknown:
         # The hint only where it is true: a lower-cased text (the chapter's, or --lower).

@@ -1,21 +1,19 @@
-"""Writing files so that a crash never leaves half of one: the package's one way to write.
+"""Writing files so that a crash never leaves half of one.
 
-Every file the package writes (checkpoints, the downloaded corpus, plots, a
-job's results) goes to a temporary name next to its target, is flushed to
-disk, and is then renamed over the target. A rename is only durable once the
-data it points at and the directory entry are on disk, hence the fsync
-calls; without them a power cut soon after a "successful" save could leave
-an empty file under the final name.
+Every file the package writes (the downloaded corpus, plots, a job's
+results, the metrics log; checkpoints do the same through their folder's
+descriptor, :mod:`d2l_rnn.checkpoint.folder`) goes to a temporary name next
+to its target, is flushed to disk, and is then renamed over the target. A
+rename is only durable once the data it points at and the directory entry
+are on disk, hence the fsync calls; without them a power cut soon after a
+"successful" save could leave an empty file under the final name.
 """
 
-import hashlib
 import os
 import secrets
-import shutil
 from pathlib import Path
 
-__all__ = ["write_bytes", "fsync_file", "sha256_durable", "fsync_dir", "retire",
-           "remove_leftovers", "replace_atomically", "write_atomically"]
+__all__ = ["write_bytes", "fsync_file", "fsync_dir", "replace_atomically", "write_atomically"]
 
 
 def write_bytes(path, data):
@@ -32,14 +30,6 @@ def fsync_file(path):
         os.fsync(f.fileno())
 
 
-def sha256_durable(path):
-    """Flush a file someone else wrote to disk; return its SHA-256."""
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-        os.fsync(f.fileno())
-    return digest
-
-
 def fsync_dir(path):
     """Flush a directory's entries (new names, renames) to disk where the OS can."""
     if os.name != "posix":  # Windows cannot open a directory; NTFS journals names
@@ -49,27 +39,6 @@ def fsync_dir(path):
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def retire(path, hidden):
-    """Delete folder ``path``: first rename it to ``hidden``, then remove that.
-
-    The rename is atomic, so a crash mid-way never leaves a half-deleted folder
-    under its original name. Failing to clean up is harmless and left for the
-    next call of :func:`remove_leftovers`, so errors are ignored.
-    """
-    try:
-        os.rename(path, hidden)
-    except OSError:
-        return
-    shutil.rmtree(hidden, ignore_errors=True)
-
-
-def remove_leftovers(directory, prefixes):
-    """Delete folders in ``directory`` whose names start with one of ``prefixes``."""
-    for entry in Path(directory).iterdir():
-        if entry.name.startswith(tuple(prefixes)) and entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _new_file(target):

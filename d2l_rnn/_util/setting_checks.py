@@ -6,19 +6,19 @@ of a checkpoint's saved settings, so a value read from disk is held to the
 same bounds as one typed on the command line.
 """
 
-import codecs
 import os
 
 from ..model import CELLS, MAX_LAYERS
 from .checks import check_count, check_fraction, check_number, check_positive_int
+from .text import check_encoding
 
-__all__ = ["SAMPLERS", "MAX_SEED", "MAX_GENERATED", "check_setting", "training_bytes",
+__all__ = ["SAMPLERS", "MAX_SEED", "MAX_GENERATED", "MAX_COUNT", "check_setting", "training_bytes",
            "memory_bytes"]
 
 SAMPLERS = ("consecutive", "random")
 MAX_SEED = 2 ** 32 - 1  # NumPy's and MXNet's seeds are 32-bit
 MAX_GENERATED = 10 ** 6  # characters of one sample
-_MAX_COUNT = 10 ** 9  # epochs, characters: far beyond any run, short of an overflow
+MAX_COUNT = 10 ** 9  # epochs, characters: far beyond any run, short of an overflow
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
@@ -36,7 +36,7 @@ def _check_prefixes(name, value):
 
 
 def _check_val_chars(name, value):
-    if check_count(name, value, _MAX_COUNT) == 1:  # one character predicts nothing
+    if check_count(name, value, MAX_COUNT) == 1:  # one character predicts nothing
         raise ValueError("%s must be 0 (no validation) or at least 2, got 1" % name)
     return value
 
@@ -53,19 +53,11 @@ def _check_kind(kind, expected):
     return check
 
 
-def _check_encoding(name, value):
-    try:
-        return codecs.lookup(value).name and value
-    except (LookupError, TypeError):
-        raise ValueError("%s %r is not one Python knows; try 'utf-8' or 'latin-1'"
-                         % (name, value)) from None
-
-
 _CHECKS = {
     "cell": lambda n, v: _check_choice(n, v, CELLS),
     "sampler": lambda n, v: _check_choice(n, v, SAMPLERS),
     "num_layers": lambda n, v: check_positive_int(n, v, MAX_LAYERS),
-    "num_chars": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
+    "num_chars": _optional(lambda n, v: check_positive_int(n, v, MAX_COUNT)),
     "lr": check_number, "clipping_theta": check_number,
     "seed": lambda n, v: check_count(n, v, MAX_SEED),
     "val_chars": _check_val_chars,
@@ -73,19 +65,19 @@ _CHECKS = {
     "pred_len": lambda n, v: check_positive_int(n, v, MAX_GENERATED),
     "data": _optional(_check_kind(str, "the path of a text file")),
     "lower": _check_kind(bool, "true or false"),
-    "encoding": _check_encoding,
+    "encoding": lambda n, v: check_encoding(v, n),
     "val_frac": check_fraction, "dropout": check_fraction,
-    "patience": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
+    "patience": _optional(lambda n, v: check_positive_int(n, v, MAX_COUNT)),
     "lr_decay": lambda n, v: check_number(n, v, 1.0, inclusive=True),
     # A training run's save schedule (0: never).
-    "save_every_batches": _optional(lambda n, v: check_count(n, v, _MAX_COUNT)),
+    "save_every_batches": _optional(lambda n, v: check_count(n, v, MAX_COUNT)),
     "save_every_minutes": _optional(lambda n, v: check_number(n, v, 0.0, inclusive=True)),
 }
 
 
 def check_setting(name, value):
     """Raise ValueError unless ``value`` can be the setting ``name`` on its own; return it."""
-    check = _CHECKS.get(name, lambda n, v: check_positive_int(n, v, _MAX_COUNT))
+    check = _CHECKS.get(name, lambda n, v: check_positive_int(n, v, MAX_COUNT))
     return check(name, value)
 
 

@@ -1,19 +1,20 @@
-"""Text files read exactly as stored, and encoded into a compact array of ids.
+"""Text encoded into a compact array of ids, and the checks of a text's encoding.
 
 A Python list of ints costs about 36 bytes per character (an 8-byte pointer
-and, past 256, a 28-byte int object); the ``int32`` array :func:`encode`
-returns costs 4. It is built a megabyte of text at a time from the
-characters' code points, through a lookup table indexed by code point, so no
-per-character Python object is ever made.
+and, past 256, a 28-byte int object). The arrays here take 1 byte per
+character for a vocabulary of up to 256 characters, 2 up to 65,536 (the most
+a checkpoint holds) and 4 beyond (:func:`id_dtype`). They are built a chunk
+of text at a time from the characters' code points, through a lookup table
+indexed by code point, so no per-character Python object is ever made.
+Files are read in chunks too (:mod:`.text_file`).
 """
 
 import codecs
-import os
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ShortTextError", "TextDecodeError", "read_text_file", "encode"]
+__all__ = ["ShortTextError", "TextDecodeError", "check_encoding", "id_dtype", "code_points",
+           "IdMap", "encode"]
 
 
 class ShortTextError(ValueError):
@@ -34,77 +35,90 @@ class TextDecodeError(ValueError):
         self.path, self.encoding, self.offset, self.byte = path, encoding, offset, byte
 
 
-def read_text_file(path, encoding="utf-8"):
-    """Return the whole text of ``path``, exactly as stored (line breaks untranslated).
+def check_encoding(encoding, name="encoding"):
+    """Return ``encoding`` if it is a text encoding Python knows; else raise ValueError.
 
-    Raises
-    ------
-    TypeError
-        If ``path`` is not a str or os.PathLike.
-    ValueError
-        If ``path`` is missing, a directory or empty, or ``encoding`` is
-        unknown; :class:`TextDecodeError` names the first byte it cannot decode.
+    Python's codec registry also holds bytes-to-bytes and str-to-str codecs
+    (``base64``, ``hex``, ``zlib``, ``rot13``), which cannot decode a file into
+    text: they are refused here, by name, with the rest.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError("path must be a str or os.PathLike, got %r" % (path,))
-    path = Path(path)
     try:
-        codecs.lookup(encoding)
-    except (LookupError, TypeError):
-        raise ValueError("encoding %r is not one Python knows; try 'utf-8' or 'latin-1'"
-                         % (encoding,)) from None
-    if path.is_dir():
-        raise ValueError("path %s is a directory, not a text file" % path)
-    if not path.is_file():
-        raise ValueError("path %s: no such file" % path)
-    data = path.read_bytes()
-    if not data:
-        raise ValueError("path %s is empty" % path)
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as err:
-        raise TextDecodeError(path, encoding, err.start, data[err.start]) from None
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise ValueError("%s %r is not one Python knows; try 'utf-8' or 'latin-1'"
+                         % (name, encoding)) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise ValueError("%s %r is not a text encoding (it turns bytes into bytes or text "
+                         "into text); try 'utf-8' or 'latin-1'" % (name, encoding))
+    return encoding
 
 
-_CHUNK = 1 << 20  # characters encoded at a time: bounds the temporary arrays
+def id_dtype(vocab_size):
+    """The smallest NumPy integer type that holds ids ``0 .. vocab_size - 1``."""
+    if vocab_size <= 1 << 8:
+        return np.dtype(np.uint8)
+    return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.int32)
+
+
+CHUNK = 1 << 18  # characters encoded at a time: bounds the temporary arrays
 _CODE_POINTS = 0x110000
 
 
-def _code_points(text):
-    codes = np.empty(len(text), dtype=np.uint32)
-    for start in range(0, len(text), _CHUNK):
-        piece = text[start:start + _CHUNK].encode("utf-32-le", "surrogatepass")
-        codes[start:start + _CHUNK] = np.frombuffer(piece, dtype=np.uint32)
-    return codes
+def code_points(text):
+    """The code points of ``text`` (a str) as a ``uint32`` array."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+class IdMap:
+    """Map code points to the ids of ``idx_to_char``, chunk by chunk, noting unknown ones."""
+
+    def __init__(self, idx_to_char):
+        self.idx_to_char = list(idx_to_char)
+        points = np.array([ord(c) for c in self.idx_to_char], dtype=np.int64)
+        self.table = np.full(int(points.max(initial=0)) + 1, -1, dtype=np.int32)
+        self.table[points] = np.arange(len(points), dtype=np.int32)
+        self.dtype, self.unknown = id_dtype(len(points)), set()
+
+    def ids(self, codes):
+        """The ids of ``codes`` (unknown code points are noted and given id 0)."""
+        inside = codes < len(self.table)
+        ids = self.table[np.where(inside, codes, 0)]
+        bad = ~inside | (ids < 0)
+        if bad.any():
+            self.unknown.update(chr(c) for c in np.unique(codes[bad]))
+            ids[bad] = 0
+        return ids.astype(self.dtype, copy=False)
+
+    def check(self):
+        """Raise ValueError naming the characters that were not in the vocabulary."""
+        if self.unknown:
+            shown = sorted(self.unknown)
+            raise ValueError("the text has %d characters that are not in the vocabulary: %s%s"
+                             % (len(shown), ", ".join(map(repr, shown[:20])),
+                                ", ..." if len(shown) > 20 else ""))
+
+
+def vocabulary_of(present):
+    """The sorted vocabulary of a boolean array indexed by code point."""
+    return [chr(p) for p in np.flatnonzero(present)]
 
 
 def encode(text, idx_to_char=None):
-    """Return ``(corpus, idx_to_char)``: ``text`` as an ``int32`` array of vocabulary ids.
+    """Return ``(corpus, idx_to_char)``: ``text`` as an array of vocabulary ids.
 
     Without ``idx_to_char`` the vocabulary is the text's characters in
     sorted order (as :func:`build_vocab` makes it); with one, every character
-    must be in it, or ValueError names those that are not.
+    must be in it, or ValueError names those that are not. The ids are of
+    :func:`id_dtype` of the vocabulary's size (``uint8`` up to 256 characters).
     """
-    codes = _code_points(text)
     if idx_to_char is None:
         present = np.zeros(_CODE_POINTS, dtype=bool)
-        present[codes] = True
-        points = np.flatnonzero(present)
-        idx_to_char = [chr(p) for p in points]
-    else:
-        points = np.array([ord(c) for c in idx_to_char], dtype=np.int64)
-    table = np.full(_CODE_POINTS, -1, dtype=np.int32)
-    table[points] = np.arange(len(points), dtype=np.int32)
-    corpus, unknown = codes.view(np.int32), set()  # the ids overwrite the code points
-    for start in range(0, len(codes), _CHUNK):
-        ids = table[codes[start:start + _CHUNK]]
-        if ids.min(initial=0) < 0:
-            unknown.update(chr(c) for c in np.unique(codes[start:start + _CHUNK][ids < 0]))
-        corpus[start:start + _CHUNK] = ids
-    if unknown:
-        shown = sorted(unknown)
-        raise ValueError("the text has %d characters that are not in the vocabulary: %s%s"
-                         % (len(shown), ", ".join(map(repr, shown[:20])),
-                            ", ..." if len(shown) > 20 else ""))
-    return corpus, list(idx_to_char)
-
+        for start in range(0, len(text), CHUNK):
+            present[code_points(text[start:start + CHUNK])] = True
+        idx_to_char = vocabulary_of(present)
+    mapping = IdMap(idx_to_char)
+    corpus = np.empty(len(text), dtype=mapping.dtype)
+    for start in range(0, len(text), CHUNK):
+        corpus[start:start + CHUNK] = mapping.ids(code_points(text[start:start + CHUNK]))
+    mapping.check()
+    return corpus, mapping.idx_to_char

@@ -27,21 +27,28 @@ read is checked before use: the manifest, each file's SHA-256, each array
 file's structure (:mod:`.arrays`) and each JSON field (:mod:`.fields`). The
 first problem raises :class:`CheckpointError` naming the file. Format 3
 (``snapshot-N`` folders, no batch count) is read as well.
+
+Every file is read as :mod:`.reading` says: never through a link, never a
+FIFO or a device, and only up to a size limit. A snapshot folder or
+``best`` that is a link, or not a folder, is refused, never followed.
 """
 
 import hashlib
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
-from .errors import CheckpointError, corrupt, need
+from .errors import CheckpointError, need
 from .fields import check_hparams, check_state, check_vocab
 from .names import checkpoint_root, snapshots
+from .reading import check_entry, parse_json, read_file, read_or_fail
 
 __all__ = ["CheckpointError", "FORMAT", "WRITER", "PARAMS", "VOCAB", "HPARAMS", "STATE",
            "TRAINER", "TRAINER_ARRAYS", "POSITION", "MANIFEST", "LOCK", "REQUIRED", "BEST",
-           "snapshots", "find_snapshot", "find_best", "checkpoint_root", "read_snapshot",
-           "run_of_snapshot", "is_own_snapshot", "parse_json"]
+           "SAVED_NAMES", "snapshots", "find_snapshot", "find_best", "checkpoint_root",
+           "read_snapshot", "run_of_snapshot", "is_own_snapshot", "parse_json"]
 
 # 3: no pickle (the optimizer state as JSON and nd.save arrays), a writer marker.
 # 4: snapshots within an epoch (state.json's batch, position.params), named by epoch.
@@ -56,26 +63,8 @@ _KNOWN = {FORMAT: REQUIRED + (TRAINER, TRAINER_ARRAYS, POSITION),
           3: REQUIRED + (TRAINER, TRAINER_ARRAYS),
           2: REQUIRED + ("trainer.states",), 1: REQUIRED + ("trainer.states",)}
 _READ = (3, FORMAT)  # formats 1 and 2 held a pickle
+SAVED_NAMES = frozenset(_KNOWN[FORMAT] + (MANIFEST,))  # every file a save writes (format 4)
 _HEX = re.compile(r"[0-9a-f]+\Z")
-
-
-def parse_json(path, data):
-    """The JSON document in ``data`` (bytes read from ``path``)."""
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise corrupt(path, "not valid JSON (%s)" % err) from None
-
-
-def _read(path, snapshot):
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError("checkpoint %s is incomplete: %s is missing"
-                              % (snapshot, path.name)) from None
-    except OSError as err:
-        raise CheckpointError("cannot read checkpoint file %s: %s"
-                              % (path, err.strerror or err)) from None
 
 
 def _is_digest(value, length):
@@ -84,7 +73,7 @@ def _is_digest(value, length):
 
 def _read_manifest(snapshot):
     path = snapshot / MANIFEST
-    manifest = parse_json(path, _read(path, snapshot))
+    manifest = parse_json(path, read_or_fail(path, snapshot))
     need(isinstance(manifest, dict) and isinstance(manifest.get("format"), int)
          and not isinstance(manifest["format"], bool), path,
          "expected {'format': %d, 'writer': %r, 'run': ..., 'files': {...}}" % (FORMAT, WRITER))
@@ -123,7 +112,7 @@ def _read_files(snapshot):
     contents = {MANIFEST: manifest}
     for name, digest in manifest["files"].items():
         path = snapshot / name
-        data = _read(path, snapshot)
+        data = read_or_fail(path, snapshot)
         need(hashlib.sha256(data).hexdigest() == digest, path,
              "its SHA-256 does not match %s" % MANIFEST)
         contents[name] = data
@@ -138,16 +127,18 @@ def is_own_snapshot(snapshot):
     nothing else in the folder: only such a folder is ever deleted.
     """
     try:
-        manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+        if not stat.S_ISDIR(os.lstat(str(snapshot)).st_mode):
+            return False  # a link is never ours, whatever it leads to
+        manifest = json.loads(read_file(snapshot / MANIFEST).decode("utf-8"))
         files, version = manifest["files"], manifest["format"]
         if (version not in _KNOWN or not isinstance(manifest.get("run"), str)
                 or (version in _READ and manifest.get("writer") != WRITER)
                 or not set(files) <= set(_KNOWN[version])
                 or {p.name for p in snapshot.iterdir()} != set(files) | {MANIFEST}):
             return False
-        return all(hashlib.sha256((snapshot / n).read_bytes()).hexdigest() == d
+        return all(hashlib.sha256(read_file(snapshot / n)).hexdigest() == d
                    for n, d in files.items())
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return False
 
 
@@ -182,7 +173,7 @@ def find_best(directory):
     folder's with ``overwrite``) is not this folder's best.
     """
     best = Path(directory) / BEST
-    if not best.is_dir() or not snapshots(best):
+    if not check_entry(best, want_dir=True) or not snapshots(best):
         return None
     found = snapshots(Path(directory))
     if found and run_of_snapshot(found[-1][1]) != run_of_snapshot(snapshots(best)[-1][1]):

@@ -26,7 +26,7 @@ import numpy as np
 from .._compat import import_mxnet
 from .._util.errors import mxnet_message
 from .._util.hints import Block, CharToIdx, Context, IdxToChar, StrPath, Trainer
-from ..devices import try_gpu
+from ..devices import parse_contexts, try_gpu
 from ..model import model_from_description
 from .arrays import check_position, load_arrays
 from .errors import CheckpointError
@@ -159,7 +159,25 @@ def _load_snapshot(snapshot, ctx):
         batch=state["batch"], position=position)
 
 
-def load_checkpoint(directory: StrPath, ctx: Context | None = None) -> Checkpoint:
+def _context(ctx):
+    """``ctx`` as a context or a list of contexts: names are read as the command line reads them."""
+    mx = import_mxnet()
+    if ctx is None:
+        return try_gpu()
+    if isinstance(ctx, str):
+        try:
+            found = parse_contexts(ctx)
+        except ValueError as err:
+            raise ValueError("ctx %r: %s" % (ctx, err)) from None
+        return found[0] if len(found) == 1 else found
+    if isinstance(ctx, mx.Context) or (isinstance(ctx, (list, tuple)) and ctx
+                                       and all(isinstance(c, mx.Context) for c in ctx)):
+        return ctx
+    raise TypeError("ctx must be an mxnet context (mx.cpu(), d2l.try_gpu()), a list of them or "
+                    "a device name such as 'cpu' or 'gpu:0', got %r" % (ctx,))
+
+
+def load_checkpoint(directory: StrPath, ctx: Context | str | None = None) -> Checkpoint:
     """Load the newest checkpoint in ``directory``; see :class:`Checkpoint`.
 
     The model belongs to the checkpoint's run: saving it again into its
@@ -169,16 +187,20 @@ def load_checkpoint(directory: StrPath, ctx: Context | None = None) -> Checkpoin
     ----------
     directory : str or os.PathLike
         A folder given to ``save_checkpoint`` or one of its snapshot folders.
-    ctx : mxnet.Context, optional
+    ctx : mxnet.Context, list of mxnet.Context or str, optional
         Where to put the parameters; default :func:`~d2l_rnn.devices.try_gpu`.
+        A name is read as ``--ctx`` reads it: ``'cpu'``, ``'gpu:1'``, ``'auto'``.
 
     Raises
     ------
     CheckpointError
         If the checkpoint is missing, incomplete or corrupt; the message
         names the file that is wrong.
+    TypeError, ValueError
+        For a ``ctx`` that is neither a context nor a device name (TypeError),
+        or a name of a device that does not work here (ValueError).
     """
-    ctx = try_gpu() if ctx is None else ctx
+    ctx = _context(ctx)
     snapshot = find_snapshot(directory)
     try:
         return _load_snapshot(snapshot, ctx)

@@ -11,15 +11,25 @@ The kernel drops a ``flock`` when its holder dies, even by SIGKILL, so a
 crash never leaves a folder locked. The file is removed on release, which
 is safe because a taker checks, once it has the lock, that the path still
 names the file it locked (else it tries again on the new one).
+
+The lock file is opened through the folder's descriptor, without following
+a link and without blocking, and must then be a regular file with no other
+name (no hard link) holding nothing but a holder's note: anything else
+named ``.d2l_rnn-lock`` (a link to a file of yours, a FIFO, a file with
+other contents) is refused, never emptied or written.
 """
 
 import datetime
+import errno
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
 
+from .._util.reading import describe_kind
 from .errors import FolderBusyError
+from .folder import Folder, refused
 from .layout import LOCK
 
 try:
@@ -49,8 +59,9 @@ def _holder(fd):
 class FolderLock:
     """The lock of one folder, held by this process; :meth:`release` gives it up."""
 
-    def __init__(self, directory, fd):
+    def __init__(self, directory, fd, folder=None):
         self.directory, self.path, self._fd = Path(directory), Path(directory) / LOCK, fd
+        self._folder = folder
         self.held = True
 
     def release(self):
@@ -61,10 +72,13 @@ class FolderLock:
         _HELD.pop(_key(self.directory), None)
         if self._fd is not None:
             try:  # while still locked: a waiting taker then sees the path is gone
-                os.unlink(str(self.path))
-            except OSError:
+                if os.path.samestat(os.fstat(self._fd), self._folder.lstat(LOCK)):
+                    os.unlink(LOCK, dir_fd=self._folder.fd)  # ours, not a file put there since
+            except (OSError, TypeError):
                 pass
             os.close(self._fd)
+        if self._folder is not None:
+            self._folder.close()
 
     def __enter__(self):
         return self
@@ -74,9 +88,39 @@ class FolderLock:
         return False
 
 
-def _take(path):
-    """Return a locked fd of ``path``, or None if the file was replaced meanwhile."""
-    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o666)
+_OPEN = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+         | getattr(os, "O_CLOEXEC", 0))
+
+
+def _open_lock(folder):
+    """Open (or create) the lock file: a regular file with one name, never through a link."""
+    path = folder.path / LOCK
+    try:
+        fd = os.open(LOCK, _OPEN, 0o666, dir_fd=folder.fd)
+    except OSError as err:
+        if err.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EISDIR):
+            raise refused(path, folder.kind(LOCK), "the lock file") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise refused(path, _describe(info), "the lock file")
+    note = os.pread(fd, 1024, 0)
+    if note and not (note.startswith(b"pid ") and len(note) < 1024):
+        os.close(fd)
+        raise refused(path, "a file that is not a lock's note", "the lock file")
+    return fd
+
+
+def _describe(info):
+    if stat.S_ISREG(info.st_mode) and info.st_nlink != 1:
+        return "a file with %d names (hard links)" % info.st_nlink
+    return describe_kind(info.st_mode)
+
+
+def _take(folder):
+    """Return a locked fd of the folder's lock, or None if the file was replaced meanwhile."""
+    fd = _open_lock(folder)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -84,16 +128,13 @@ def _take(path):
         os.close(fd)
         raise FolderBusyError(
             "%s is in use by another run (%s); wait for it to end, or save elsewhere"
-            % (path.parent, holder)) from None
+            % (folder.path, holder)) from None
     except BaseException:
         os.close(fd)
         raise
-    try:
-        same = os.path.samestat(os.fstat(fd), os.stat(str(path)))
-    except FileNotFoundError:
-        same = False
-    if not same:  # released and removed between our open and our flock
-        os.close(fd)
+    now = folder.lstat(LOCK)
+    if now is None or not os.path.samestat(os.fstat(fd), now):
+        os.close(fd)  # released and removed between our open and our flock
         return None
     return fd
 
@@ -105,20 +146,27 @@ def lock_folder(directory):
     ------
     FolderBusyError
         If another process holds it; the message names the folder and the holder.
+    CheckpointError
+        If ``.d2l_rnn-lock`` there is not a lock file d2l_rnn made (a link, a
+        FIFO, a file with other contents or other names): it is left as it is.
     """
     key = _key(directory)
     if key in _HELD:
         raise FolderBusyError("%s is already locked by this process" % directory)
-    fd = None
-    while fcntl is not None and fd is None:
-        fd = _take(Path(directory) / LOCK)
+    folder, fd = Folder.open(directory), None
+    try:
+        while fcntl is not None and fd is None:
+            fd = _take(folder)
+    except BaseException:
+        folder.close()
+        raise
     if fd is not None:
         when = datetime.datetime.now().isoformat(timespec="seconds")
         note = "pid %d on %s since %s: %s" % (os.getpid(), socket.gethostname(), when,
                                               " ".join(sys.argv)[:160])
         os.ftruncate(fd, 0)
-        os.pwrite(fd, note.encode("utf-8", "replace"), 0)
-    lock = FolderLock(directory, fd)
+        os.pwrite(fd, note.encode("utf-8", "replace")[:1000], 0)
+    lock = FolderLock(directory, fd, folder)
     _HELD[key] = lock
     return lock
 

@@ -9,12 +9,18 @@ Snapshots are ordered by (epochs done, batches done, that suffix).
 Checkpoints written before these names (format 3) are called
 ``snapshot-000008``: a save counter, not a point. They are still read, and
 placed by the epoch their ``state.json`` records (read leniently here, only
-to order them; :mod:`.load` checks it in full).
+to order them, as :mod:`.reading` reads: never through a link, bounded;
+:mod:`.load` checks it in full).
+
+An entry with a snapshot's name that is not a folder of its own (a link to
+one included) is refused, never followed (:func:`snapshots`).
 """
 
 import json
 import re
 from pathlib import Path
+
+from .reading import check_entry, read_file
 
 __all__ = ["snapshot_name", "snapshot_point", "snapshots", "is_snapshot_name",
            "checkpoint_root"]
@@ -37,8 +43,8 @@ def is_snapshot_name(name):
 
 def _legacy_epoch(path):
     try:
-        epoch = json.loads((path / "state.json").read_text(encoding="utf-8"))["epoch"]
-    except (OSError, ValueError, TypeError, KeyError):
+        epoch = json.loads(read_file(path / "state.json").decode("utf-8"))["epoch"]
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return -1
     return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else -1
 
@@ -66,15 +72,22 @@ def snapshot_point(path):
 def snapshots(directory):
     """Return ``[(key, path)]`` of the snapshot folders in ``directory``, oldest first.
 
-    ``key[:2]`` is ``(epochs done, batches done)``. A save renames its new
-    snapshot in before it retires the old ones, so if every snapshot listed is
-    gone by the time it is looked at, a save came in between: the folder is
-    listed again (seen on Python 3.13, whose listing leaves a wider gap).
+    ``key[:2]`` is ``(epochs done, batches done)``. Raises CheckpointError for
+    an entry named like a snapshot that is not a folder (a link to one
+    included): it is never followed. A save renames its new snapshot in
+    before it retires the old ones, so if every snapshot listed is gone by
+    the time it is looked at, a save came in between: the folder is listed
+    again (seen on Python 3.13, whose listing leaves a wider gap).
     """
     for _ in range(_LIST_TRIES):
-        listed = [(key, entry) for entry in Path(directory).iterdir()
-                  for key in [_key(entry)] if key is not None]
-        found = [(key, entry) for key, entry in listed if entry.is_dir()]
+        listed = [entry for entry in Path(directory).iterdir() if is_snapshot_name(entry.name)]
+        found = []
+        for entry in listed:
+            if not check_entry(entry, want_dir=True):
+                continue  # gone since the listing: a save retired it
+            key = _key(entry)
+            if key is not None:
+                found.append((key, entry))
         if found or not listed:
             break
     return sorted(found)

@@ -4,17 +4,24 @@ Each model saved (or loaded) in this process is tied to a run id, which
 every snapshot's manifest records. A folder whose newest snapshot is of
 another run is refused unless the caller allows replacing it, and even then
 only when everything in the folder is this library's own (snapshots that
-verify, its lock and leftovers): a user's files are never replaced.
+verify, its lock and leftovers): a user's files are never replaced. What
+looks like this library's by its name but is a link, or of another kind
+than this library makes, is refused (:func:`check_names`).
 """
 
+import os
+import stat
 import weakref
 from pathlib import Path
 
 from .errors import OtherRunError
-from .layout import BEST, LOCK, is_own_snapshot, run_of_snapshot
+from .layout import BEST, LOCK, SAVED_NAMES, is_own_snapshot, run_of_snapshot
 from .names import is_snapshot_name, snapshots
+from .reading import check_entry
 
-__all__ = ["run_of", "tie_to_run", "check_save_dir"]
+__all__ = ["run_of", "tie_to_run", "check_save_dir", "check_names", "is_own_leftover"]
+
+_LEFTOVERS = (".d2l_rnn-tmp-", ".d2l_rnn-old-")
 
 # The run each model of this process belongs to: set by its first save, or by
 # load_checkpoint for a model it rebuilt (a resumed run is the same run).
@@ -31,12 +38,43 @@ def tie_to_run(model, run):
     _RUNS[model] = run
 
 
+def _mode(path):
+    try:
+        return os.lstat(str(path)).st_mode
+    except OSError:
+        return 0
+
+
+def is_own_leftover(path):
+    """Whether ``path`` is a folder a killed save left: only regular files a save writes."""
+    if not stat.S_ISDIR(_mode(path)):
+        return False
+    try:
+        return all(e.name in SAVED_NAMES and stat.S_ISREG(_mode(e)) for e in path.iterdir())
+    except OSError:
+        return False
+
+
 def _is_ours(entry, top=True):
-    if entry.name == LOCK or entry.name.startswith(".d2l_rnn-"):
-        return True
-    if top and entry.name == BEST and entry.is_dir():  # the run's best snapshot, if ours
+    if entry.name == LOCK:
+        return stat.S_ISREG(_mode(entry))  # its contents are checked when it is locked
+    if entry.name.startswith(_LEFTOVERS):
+        return is_own_leftover(entry)
+    if top and entry.name == BEST and stat.S_ISDIR(_mode(entry)):  # the best snapshot
         return all(_is_ours(e, top=False) for e in entry.iterdir())
-    return is_snapshot_name(entry.name) and entry.is_dir() and is_own_snapshot(entry)
+    return is_snapshot_name(entry.name) and is_own_snapshot(entry)
+
+
+def check_names(directory):
+    """Raise CheckpointError if a name d2l_rnn uses in ``directory`` is a link or of another kind.
+
+    ``best`` and snapshots must be folders, the lock a file; none may be a
+    link, which would lead a save out of the folder.
+    """
+    directory = Path(directory)
+    check_entry(directory / BEST, want_dir=True)
+    check_entry(directory / LOCK, want_dir=False)
+    snapshots(directory)  # each snapshot name is checked there
 
 
 def check_save_dir(directory, model=None, overwrite=False):
@@ -50,6 +88,7 @@ def check_save_dir(directory, model=None, overwrite=False):
     directory = Path(directory)
     if not directory.is_dir():
         return
+    check_names(directory)
     found = snapshots(directory)
     if not found:
         return

@@ -7,11 +7,17 @@ and per parameter a state that is nothing, one array or a tuple of arrays
 (SGD with momentum: one array; the chapter's SGD: nothing). The arrays go
 into trainer.params with ``nd.save``. A state of any other shape cannot be
 stored this way, and saving it is refused with a ValueError.
+
+Every state array must hold finite numbers, when saved and when read back
+(a NaN moment would make every parameter NaN after one step), and must
+have the shape the trainer's optimizer gives that parameter's state.
 """
+
+import numpy as np
 
 from .._compat import import_mxnet
 from .arrays import load_arrays
-from .errors import CheckpointError, need
+from .errors import CheckpointError, corrupt, need
 
 __all__ = ["trainer_documents", "read_trainer_state", "restore_trainer_state"]
 
@@ -63,7 +69,16 @@ def trainer_documents(trainer):
               for dev, per in getattr(opt, "_all_index_update_counts", {}).items()}
     doc = {"optimizer": _optimizer_name(trainer), "learning_rate": float(trainer.learning_rate),
            "num_update": int(opt.num_update), "update_counts": counts, "states": layout}
-    return doc, {k: v.as_in_context(import_mxnet().cpu()) for k, v in arrays.items()}
+    try:
+        _check_document("trainer.json", doc)  # as it is checked when read back
+    except CheckpointError as err:
+        raise ValueError("the trainer's state cannot be saved: %s" % err) from None
+    arrays = {k: v.as_in_context(import_mxnet().cpu()) for k, v in arrays.items()}
+    for name, array in arrays.items():
+        if not np.isfinite(array.asnumpy()).all():
+            raise FloatingPointError("the optimizer's state %s (of parameter %s) holds NaN or "
+                                     "infinite values" % (name, name.split(".")[0]))
+    return doc, arrays
 
 
 def _is_count(value):
@@ -71,7 +86,7 @@ def _is_count(value):
 
 
 def _index(path, key, field):
-    need(isinstance(key, str) and key.isdigit() and len(key) < 10, path,
+    need(isinstance(key, str) and key.isascii() and key.isdigit() and len(key) < 10, path,
          "%s has the key %r, not a parameter index" % (field, key))
     return int(key)
 
@@ -106,6 +121,10 @@ def read_trainer_state(snapshot, doc, arrays_data):
     _check_document(path, doc)
     arrays_path = snapshot / "trainer.params"
     arrays = load_arrays(arrays_data, arrays_path) if arrays_data is not None else {}
+    for name, array in arrays.items():
+        if not np.isfinite(array.asnumpy()).all():
+            raise corrupt(arrays_path, "the optimizer state %s holds NaN or infinite values"
+                          % name)
     states, used = {}, set()
     for key, layout in doc["states"].items():
         names = ([] if layout is None else [key] if layout == "array"

@@ -12,6 +12,7 @@ import signal
 import sys
 
 from .._compat import import_mxnet
+from .._util import console
 from .._util.errors import mxnet_message
 from ..distributed.kvstore import KVSTORES
 from ..model import CELLS
@@ -154,6 +155,19 @@ def _error(message):
 
 def main(argv=None):
     """Run ``d2l-rnn`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    console.started()
+    console.escape_unencodable()  # a sample the terminal cannot show is escaped, not a crash
+    try:
+        return _run(argv)
+    except KeyboardInterrupt as err:  # at any moment, even while an error is being reported:
+        # a second Ctrl-C or SIGTERM during a run, or one outside a run's training
+        print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
+        return 128 + getattr(err, "signal", signal.SIGINT)
+    finally:
+        console.finishing()
+
+
+def _run(argv):
     try:
         args = build_parser().parse_args(argv)
         if args.run == "train":
@@ -167,6 +181,3 @@ def main(argv=None):
         return _error("d2l-rnn: error: %s" % (str(err) or type(err).__name__))
     except import_mxnet().base.MXNetError as err:
         return _error("d2l-rnn: error: MXNet: %s" % mxnet_message(err))
-    except KeyboardInterrupt as err:  # a second Ctrl-C, or one outside a run's training
-        print("d2l-rnn: interrupted; checkpoints written so far are intact", file=sys.stderr)
-        return 128 + getattr(err, "signal", signal.SIGINT)

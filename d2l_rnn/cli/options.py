@@ -9,11 +9,15 @@ import argparse
 import functools
 
 from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
+from .._util.setting_checks import MAX_COUNT
 from ..model import MAX_LAYERS
 from ..run import SAVE_EVERY, SAVE_EVERY_MINUTES, parse_duration
 from ..settings import MAX_GENERATED, MAX_SEED
 
-__all__ = ["add_own_text", "add_saving", "add_sampling", "add_checkpoint", "add_evaluate"]
+__all__ = ["add_own_text", "add_saving", "add_sampling", "add_checkpoint", "add_evaluate",
+           "MAX_SAMPLES"]
+
+MAX_SAMPLES = 10 ** 4  # samples of one generate command
 
 def _flag_type(check, convert, **bounds):
     """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
@@ -35,6 +39,10 @@ _count = _flag_type(check_count, int)
 _seed = _flag_type(check_count, int, high=MAX_SEED)
 _length = _flag_type(check_positive_int, int, high=MAX_GENERATED)
 _layers = _flag_type(check_positive_int, int, high=MAX_LAYERS)
+# Saved with a checkpoint: held to the loader's bound, so no first save fails after training.
+_many = _flag_type(check_positive_int, int, high=MAX_COUNT)
+_many_or_none = _flag_type(check_count, int, high=MAX_COUNT)
+_samples = _flag_type(check_positive_int, int, high=MAX_SAMPLES)
 _number = functools.partial(_flag_type, check_number, float)
 
 
@@ -55,10 +63,10 @@ def add_saving(p):
     """``train``'s flags for checkpoints: where, how often, resuming, and a time budget."""
     p.add_argument("--save", metavar="DIR",
                    help="write checkpoints into DIR (default: the --resume folder, else none)")
-    p.add_argument("--save-every", type=_positive_int, metavar="K",
+    p.add_argument("--save-every", type=_many, metavar="K",
                    help="checkpoint every K epochs and after the last (default: the "
                    "checkpoint's with --resume, else %d)" % SAVE_EVERY)
-    p.add_argument("--save-every-batches", type=_count, metavar="N",
+    p.add_argument("--save-every-batches", type=_many_or_none, metavar="N",
                    help="also checkpoint every N batches, within epochs; 0 = never (default: "
                    "the checkpoint's with --resume, else never)")
     p.add_argument("--save-every-minutes", type=_number(low=0.0, inclusive=True), metavar="M",
@@ -117,8 +125,9 @@ def add_sampling(p):
     p.add_argument("--top-p", type=_fraction(low_inclusive=False, high_inclusive=True),
                    metavar="P", help="draw only among the fewest likeliest characters whose "
                    "probabilities add up to P (nucleus sampling)")
-    p.add_argument("--num-samples", type=_positive_int, default=1, metavar="N",
-                   help="print N samples, separated by a blank line (default: 1)")
+    p.add_argument("--num-samples", type=_samples, default=1, metavar="N",
+                   help="print N samples, separated by a blank line (at most %d; default: 1)"
+                   % MAX_SAMPLES)
 
 
 def add_evaluate(subparsers):

@@ -6,8 +6,8 @@ command line prints; the checks themselves are the library's
 (:func:`d2l_rnn.run.prepare_save_dir`).
 """
 
-from ..checkpoint import CheckpointError, OtherRunError
-from ..run import NewerSnapshotError, prepare_save_dir
+from ..checkpoint import CheckpointError, FolderBusyError, OtherRunError
+from ..run import NewerSnapshotError, check_run_saveable, prepare_save_dir
 
 __all__ = ["save_dir_of", "lock_save_dir", "fit_run"]
 
@@ -49,6 +49,13 @@ def lock_save_dir(args, run, save_dir, fail):
     trained (the run checks it again, holding the lock); return the lock or None."""
     if save_dir is None or not run.saves:
         return None
+    given = {name: getattr(args, name) for name in ("save_every", "save_every_batches",
+                                                     "save_every_minutes")}
+    try:  # before the folder is made: what the first save would refuse, after training
+        check_run_saveable(run, dict(run.saved_schedule, **{
+            name: value for name, value in given.items() if value is not None}))
+    except ValueError as err:
+        raise fail(err) from None
     try:
         return prepare_save_dir(save_dir, run.model, args.overwrite, (run.epoch, run.batch))
     except ValueError as err:
@@ -65,6 +72,12 @@ def fit_run(args, run, save_dir, log, checkpoint, fail):
                        handle_signals=args.kvstore == "device")
     except FloatingPointError as err:
         raise fail("%s; %s" % (err, _what_is_kept(run, checkpoint))) from None
+    except CheckpointError as err:
+        if isinstance(err, (OtherRunError, FolderBusyError)):
+            raise fail(_folder_error(err, save_dir, args)) from None
+        # The folder changed under the run (a link put where a snapshot or best/ goes).
+        raise fail("could not save a checkpoint: %s; %s"
+                   % (err, _what_is_kept(run, checkpoint))) from None
     except ValueError as err:  # the save folder (checked before training)
         raise fail(_folder_error(err, save_dir, args)) from None
     except OSError as err:

@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checks import check_prefix
-from ..checkpoint import find_best
-from ..data import chapter_text, encode, read_text_file
+from .._util.setting_checks import memory_bytes
+from .._util.text_file import load_ids
+from ..checkpoint import CheckpointError, find_best
+from ..data import chapter_text
 from ..generation import generate as generate_text
 from ..settings import TrainSettings
 from ..training import evaluate_perplexity
@@ -26,7 +28,10 @@ def _snapshot_folder(directory, which):
     path = Path(directory)
     if which == "last" or not path.is_dir():
         return path  # a missing folder: load_checkpoint says so
-    best = find_best(path)
+    try:
+        best = find_best(path)
+    except CheckpointError as err:  # a best that is a link, or not a folder
+        raise _fail(err) from None
     if best is None and which == "best":
         raise _fail("%s has no best snapshot (a best/ folder is kept when training with "
                     "validation and --save); use --which last" % path)
@@ -65,11 +70,11 @@ def generate(args):
     return 0
 
 
-def _prepared(text, settings, lower):
-    """``text`` prepared as the checkpoint's training text was."""
+def _preparation(settings, lower):
+    """How a text is prepared as the checkpoint's training text was (None: kept as it is)."""
     if settings.data is None:  # The Time Machine as the chapter reads it
-        return chapter_text(text)
-    return text.lower() if lower or (lower is None and settings.lower) else text
+        return chapter_text
+    return str.lower if lower or (lower is None and settings.lower) else None
 
 
 def evaluate(args):
@@ -78,8 +83,8 @@ def evaluate(args):
     checkpoint = _loaded(args, ctx)
     settings = TrainSettings.from_dict(checkpoint.settings)
     try:
-        text = _prepared(read_text_file(args.data, args.encoding), settings, args.lower)
-        corpus, _ = encode(text, checkpoint.idx_to_char)
+        corpus, _ = load_ids(args.data, args.encoding, _preparation(settings, args.lower),
+                             idx_to_char=checkpoint.idx_to_char, memory=memory_bytes())
     except (ValueError, TypeError, OSError) as err:
         if isinstance(err, ValueError) and "not in the vocabulary" in str(err):
             raise _fail("--data %s: %s; the checkpoint (%s) cannot predict them"

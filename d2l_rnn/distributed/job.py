@@ -24,8 +24,10 @@ import socket
 import sys
 from pathlib import Path
 
+from .._util import console
 from .._util.errors import mxnet_message
 from .._util.files import replace_atomically, write_atomically
+from .._util.reading import RefusedFile, read_regular
 from ..data import load_data_time_machine
 from ..devices import parse_contexts
 from ..model import build_model
@@ -39,6 +41,7 @@ __all__ = ["job_defaults", "load_job", "run_job", "main"]
 # random, holds text out, trains on another text, stops early or drops out.
 _NOT_IN_JOBS = ("sampler", "val_chars", "data", "lower", "encoding", "val_frac", "patience",
                 "lr_decay", "dropout")
+MAX_JOB_BYTES = 1 << 20  # a job file is a few settings
 
 
 def job_defaults():
@@ -55,14 +58,16 @@ def load_job(path):
     Raises
     ------
     ValueError
-        For a file that is not a JSON object, an unknown key, a missing or
-        wrong ``kvstore``, or a setting ``TrainSettings.check`` refuses; each
-        message names the key.
+        For a file that is not a regular file of at most 1 MiB (a FIFO or a
+        device is refused before it is read) holding a JSON object, an
+        unknown key, a missing or wrong ``kvstore``, or a setting
+        ``TrainSettings.check`` refuses; each message names the key.
     """
     try:
-        given = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError("cannot read job file %s: %s" % (path, err)) from err
+        given = json.loads(read_regular(str(path), MAX_JOB_BYTES).decode("utf-8"))
+    except (OSError, RefusedFile, UnicodeDecodeError, ValueError, RecursionError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise ValueError("cannot read job file %s: %s" % (path, why)) from None
     if not isinstance(given, dict):
         raise ValueError("job file %s must hold a JSON object" % path)
     defaults = job_defaults()
@@ -116,7 +121,17 @@ def run_job(job):
 
 def main(argv=None):
     """Entry point: ``python -m d2l_rnn.distributed.job JOB.json``; returns the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
+    console.started()
+    try:
+        return _run(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        console.finishing()
+
+
+def _run(argv):
     if len(argv) != 1:
         print("usage: python -m d2l_rnn.distributed.job JOB.json (see the module's "
               "docstring for the keys)", file=sys.stderr)

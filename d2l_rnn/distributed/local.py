@@ -11,41 +11,36 @@ which imports MXNet after the steps it needs (:mod:`d2l_rnn._compat`): with
 ``DMLC_ROLE`` set, importing MXNet runs the node and exits with the job.
 Each process is in its own process group, is sent SIGKILL when the launcher
 dies (Linux), and is ended by ``SIGALRM`` if it outlives the job's timeout.
+When the job ends, and when the launcher dies (a :class:`~.processes.Watchdog`
+sees to it), each group is killed whole: the processes a worker started
+end with it.
 """
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from .._util import console
 from .launch_args import PROG, Usage, parse_args
-from .processes import MAX_PROCESSES, MAX_TIMEOUT, Follower, child_setup, describe_exit
+from .processes import (
+    MAX_PROCESSES,
+    MAX_TIMEOUT,
+    Follower,
+    JobFailed,
+    Watchdog,
+    child_setup,
+    describe_exit,
+    end_group,
+    exit_status,
+    free_port,
+)
 
 __all__ = ["JobFailed", "LocalJob", "free_port", "main"]
 
 _GRACE = 30.0  # seconds the scheduler and servers get to exit after the workers
-
-
-class JobFailed(RuntimeError):
-    """A process of the job failed, or the job outlived its timeout.
-
-    :attr:`summary` says it in one line (the message adds the log's last lines).
-    """
-
-    def __init__(self, message, summary=None):
-        super().__init__(message)
-        self.summary = summary or " ".join(message.split())
-
-
-def free_port(host="127.0.0.1"):
-    """Return a TCP port on ``host`` that is free at the time of the call."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 class LocalJob:
@@ -92,7 +87,7 @@ class LocalJob:
         self.extra_env = dict(env or {})
         self.processes = []  # (name, Popen, log path), in start order
         self.port = None
-        self._started = None
+        self._started = self._watchdog = None
 
     def _environ(self, role):
         environ = dict(os.environ)
@@ -114,6 +109,7 @@ class LocalJob:
                                     start_new_session=True,
                                     preexec_fn=child_setup(lifetime))
         self.processes.append((name, proc, path))
+        self._watchdog.add(proc.pid)  # its group: it and whatever it starts
 
     def start(self):
         """Start every process; return ``self``."""
@@ -122,6 +118,7 @@ class LocalJob:
         self._started = time.monotonic()
         node = [sys.executable, "-c", "import d2l_rnn"]
         try:
+            self._watchdog = Watchdog()
             self._spawn("scheduler", "scheduler", node)
             for i in range(self.num_servers):
                 self._spawn("server-%d" % i, "server", node)
@@ -151,16 +148,17 @@ class LocalJob:
             while True:
                 echo.copy()
                 for name, proc, path in self.processes:
-                    if proc.poll():  # neither still running nor status 0
+                    if exit_status(proc):  # neither still running nor status 0
                         self._fail(name, proc, path)
-                if all(proc.poll() == 0 for _, proc, _ in workers):
+                if all(exit_status(proc) == 0 for _, proc, _ in workers):
                     break
                 if time.monotonic() - self._started > self.timeout:
                     self._fail_timeout()
                 time.sleep(0.1)
             # The workers are done; the scheduler and servers end with them.
             end = time.monotonic() + _GRACE
-            while time.monotonic() < end and any(p.poll() is None for _, p, _ in self.processes):
+            while time.monotonic() < end and any(exit_status(p) is None
+                                                 for _, p, _ in self.processes):
                 time.sleep(0.1)
             echo.copy()
         finally:
@@ -169,7 +167,7 @@ class LocalJob:
         return [path for _, _, path in workers]
 
     def _fail(self, name, proc, path):
-        others = sum(p.poll() is None for _, p, _ in self.processes)
+        others = sum(exit_status(p) is None for _, p, _ in self.processes)
         self.stop()
         tail = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
         what = "distributed job failed: %s (pid %d) %s after %.1f s" % (
@@ -183,7 +181,7 @@ class LocalJob:
             % (what, others, path, tail[-1].strip() if tail else "(empty)"))
 
     def _fail_timeout(self):
-        running = [name for name, p, _ in self.processes if p.poll() is None]
+        running = [name for name, p, _ in self.processes if exit_status(p) is None]
         self.stop()
         raise JobFailed(
             "distributed job timed out after %.0f s; still running were: %s. "
@@ -191,14 +189,15 @@ class LocalJob:
             % (self.timeout, ", ".join(running), self.log_dir))
 
     def stop(self):
-        """Kill every process group of the job that is still there."""
+        """Kill every process group of the job, with whatever its processes started."""
         for _, proc, _ in self.processes:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            proc.wait()
+            if proc.returncode is None:  # not reaped: its group number is still its own
+                end_group(proc)
+            if self._watchdog is not None:
+                self._watchdog.forget(proc.pid)
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
 
     def __enter__(self):
         return self.start()
@@ -215,6 +214,17 @@ def main(argv=None):
     bad argument or a failed job; 130, silently, on Ctrl-C (the job's
     processes are stopped first).
     """
+    console.started()
+    console.escape_unencodable()  # worker 0's output is copied to stdout
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        console.finishing()
+
+
+def _run(argv):
     try:
         args = parse_args(argv)
         job = LocalJob(args.command, args.num_workers, args.num_servers, args.timeout,
@@ -230,8 +240,6 @@ def main(argv=None):
     except (ValueError, OSError) as err:  # counts, an unwritable log folder, a failed start
         print("%s: error: %s" % (PROG, " ".join(str(err).split())), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     print("logs: %s" % job.log_dir, file=sys.stderr)
     return 0
 

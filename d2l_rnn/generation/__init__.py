@@ -23,10 +23,10 @@ from .._util.checks import (
     check_fraction,
     check_number,
     check_positive_int,
-    check_prefix,
 )
 from .._util.hints import Block, Context
 from . import host_step
+from .arguments import check_context, prefix_ids
 from .choosing import (
     greedy_choose,
     sampling_choose,
@@ -74,20 +74,21 @@ def generate_ids(ids, num_chars, feed, choose=greedy_choose):
     return output
 
 
-def greedy_generate(prefix, num_chars, feed, idx_to_char, char_to_idx):
+def greedy_generate(prefix, num_chars, feed, idx_to_char, char_to_idx, model=None):
     """Return ``prefix`` followed by ``num_chars`` greedily chosen characters.
 
     ``feed`` is as for :func:`generate_ids`; ``idx_to_char`` and
     ``char_to_idx`` are the vocabulary, as ``load_data_time_machine``
-    returns it.
+    returns it (checked against each other, and against ``model``'s
+    ``vocab_size`` if given).
 
     Raises
     ------
     ValueError
-        If ``prefix`` is empty or has characters outside the vocabulary, or
-        ``num_chars`` is negative.
+        If ``prefix`` is empty or has characters outside the vocabulary, the
+        two halves of the vocabulary disagree, or ``num_chars`` is negative.
     """
-    ids = check_prefix(prefix, char_to_idx)
+    ids = prefix_ids(prefix, model, idx_to_char, char_to_idx)
     check_count("num_chars", num_chars)
     return _decode(generate_ids(ids, num_chars, feed), idx_to_char)
 
@@ -144,10 +145,14 @@ def predict_rnn_gluon(prefix: str, num_chars: int, model: Block, vocab_size: int
     Raises
     ------
     ValueError
-        If ``prefix`` is empty or has characters outside the vocabulary.
+        If ``prefix`` is empty or has characters outside the vocabulary, or
+        ``char_to_idx`` disagrees with ``idx_to_char``.
+    TypeError
+        If ``ctx`` is not an mxnet context.
     """
+    check_context(ctx, "predict_rnn_gluon")
     return greedy_generate(prefix, num_chars, model_feed(model, ctx), idx_to_char,
-                           char_to_idx)
+                           char_to_idx, model)
 
 
 def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
@@ -188,9 +193,16 @@ def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
     ------
     ValueError
         For a negative or non-finite temperature, ``top_k < 1``, ``top_p``
-        outside (0, 1], a negative ``num_chars``, or a prefix with
-        characters outside the vocabulary (named).
+        outside (0, 1], a negative ``num_chars``, a prefix with characters
+        outside the vocabulary (named), or a ``char_to_idx`` that disagrees
+        with ``idx_to_char``.
+    TypeError
+        For a ``ctx`` that is not an mxnet context (a call in
+        ``predict_rnn_gluon``'s argument order, with ``vocab_size`` fourth,
+        is named as such) or a vocabulary of the wrong kind.
     """
+    check_context(ctx, "generate")
+    ids = prefix_ids(prefix, model, idx_to_char, char_to_idx)
     if temperature is None:
         temperature = 1.0 if top_k is not None or top_p is not None else 0.0
     temperature = check_number("temperature", temperature, 0.0, inclusive=True)
@@ -198,7 +210,6 @@ def generate(prefix: str, num_chars: int, model: Block, ctx: Context,
         check_positive_int("top_k", top_k)
     if top_p is not None:
         check_fraction("top_p", top_p, low_inclusive=False, high_inclusive=True)
-    ids = check_prefix(prefix, char_to_idx)
     check_count("num_chars", num_chars)
     choose = (greedy_choose if temperature == 0
               else sampling_choose(temperature, top_k, top_p, rng))

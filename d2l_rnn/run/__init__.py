@@ -11,7 +11,13 @@ from any snapshot (:mod:`.resume`, :mod:`.position`) that goes on bit for
 bit. :meth:`TrainingRun.fit` (:mod:`.fitting`) returns a :class:`RunResult`.
 """
 
-from .folder import NewerSnapshotError, find_resumable, prepare_save_dir, save_root
+from .folder import (
+    NewerSnapshotError,
+    check_run_saveable,
+    find_resumable,
+    prepare_save_dir,
+    save_root,
+)
 from .judge import Judge, replay
 from .log import LOG_FIELDS, CsvLog, check_log_path
 from .result import REASONS, RunResult
@@ -28,6 +34,6 @@ from .training_run import TrainingRun
 
 __all__ = ["TrainingRun", "RunResult", "REASONS", "parse_duration", "SaveSchedule",
            "SAVE_EVERY", "SAVE_EVERY_MINUTES", "Interrupted", "StopRequest", "Judge", "replay",
-           "CsvLog", "LOG_FIELDS", "check_log_path", "prepare_save_dir", "find_resumable",
-           "save_root", "NewerSnapshotError", "FIXED_ON_RESUME", "FixedSettingError",
-           "VocabularyError", "load_resumable", "resume_settings"]
+           "CsvLog", "LOG_FIELDS", "check_log_path", "prepare_save_dir", "check_run_saveable",
+           "find_resumable", "save_root", "NewerSnapshotError", "FIXED_ON_RESUME",
+           "FixedSettingError", "VocabularyError", "load_resumable", "resume_settings"]

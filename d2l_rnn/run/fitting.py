@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from .._compat import import_mxnet
-from ..checkpoint import BEST, find_best, save_checkpoint, snapshots
+from ..checkpoint import find_best, save_checkpoint, snapshots
 from ..generation import predict_rnn_gluon
 from ..loop import EpochCursor, print_progress
 from ..loop import fit as fit_epochs
 from ..training import evaluate_perplexity
-from .folder import prepare_save_dir
+from .folder import check_run_saveable, prepare_save_dir
 from .log import CsvLog, check_log_path
 from .position import position_of
 from .progress import Progress
@@ -44,7 +44,7 @@ def batch_seed(seed, epoch, batch):
     return int.from_bytes(digest, "little") & 0x7FFFFFFF
 
 
-def _snapshot(run, directory, overwrite, cursor=None):
+def _snapshot(run, directory, overwrite, cursor=None, best=False):
     schedule = run.schedule.to_settings() if run.schedule else run.saved_schedule
     extra = {} if cursor is None else dict(
         batch=cursor.batches_done, random_state=(cursor.python_random, cursor.numpy_random),
@@ -55,7 +55,7 @@ def _snapshot(run, directory, overwrite, cursor=None):
             directory, run.model, run.text.idx_to_char, settings=dict(
                 run.settings.to_dict(), **schedule), epoch=run.epoch, history=run.history,
             val_history=run.val_history, trainer=run.trainer if run.saves_trainer else None,
-            overwrite=overwrite, **extra)
+            overwrite=overwrite, best=best, **extra)
     except FloatingPointError as err:
         where = "epoch %d" % run.epoch + (", batch %d" % run.batch if cursor else "")
         raise FloatingPointError(
@@ -73,10 +73,11 @@ def save_point(run, directory, overwrite=False):
 
 
 def save_best(run):
-    """The judge's call after a new best validation perplexity: save into ``save_dir/best``."""
+    """The judge's call after a new best validation perplexity: save into ``save_dir/best``
+    (under ``save_dir``'s lock, never through a link named ``best``)."""
     fitting = getattr(run, "fitting", None)
     if fitting is not None and fitting.saving:
-        run.best_saved = _snapshot(run, fitting.save_dir / BEST, fitting.overwrite)
+        run.best_saved = _snapshot(run, fitting.save_dir, fitting.overwrite, best=True)
 
 
 class _Fit:
@@ -220,6 +221,7 @@ def fit(run, save_dir, given, max_time, log, overwrite, callbacks, progress, han
         return _result(run, "nothing_to_train", start, save_dir)
     lock = None
     if save_dir is not None and run.saves:
+        check_run_saveable(run, schedule.to_settings())  # before the folder is touched
         lock = prepare_save_dir(save_dir, run.model, overwrite, (run.epoch, run.batch))
     run.schedule, run.fitting = schedule, None
     try:

@@ -3,9 +3,11 @@
 * :func:`prepare_save_dir` checks a save folder before any training, locks
   it for the run, and refuses one that holds another run's snapshots or a
   newer snapshot of this run (going on from an older point would replace
-  work saved after it: :class:`NewerSnapshotError`).
+  work saved after it: :class:`NewerSnapshotError`); :func:`check_run_saveable`,
+  called before it, refuses what the run's first save would refuse after training.
 * :func:`find_resumable` picks the newest snapshot of a folder's run,
-  wherever the run put it: the folder itself or its ``best/``.
+  wherever the run put it: the folder itself or its ``best/`` (a ``best``
+  that is a link, or not a folder, is refused, never followed).
 * :func:`save_root` is the folder a resumed run goes on saving into: the
   snapshot's own folder, or ``DIR`` for a snapshot in ``DIR/best``.
 
@@ -17,14 +19,22 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..checkpoint import BEST, CheckpointError, check_save_dir, checkpoint_root, lock_folder
+from ..checkpoint import (
+    BEST,
+    CheckpointError,
+    check_save_dir,
+    check_saveable,
+    checkpoint_root,
+    lock_folder,
+)
 from ..checkpoint.layout import find_snapshot, run_of_snapshot
 from ..checkpoint.lock import holds_lock
 from ..checkpoint.names import snapshots
 from ..checkpoint.owner import run_of
+from ..checkpoint.reading import check_entry
 
-__all__ = ["prepare_save_dir", "find_resumable", "save_root", "newest_of_run",
-           "NewerSnapshotError"]
+__all__ = ["prepare_save_dir", "check_run_saveable", "find_resumable", "save_root",
+           "newest_of_run", "NewerSnapshotError"]
 
 
 class NewerSnapshotError(ValueError):
@@ -43,12 +53,25 @@ class NewerSnapshotError(ValueError):
 
 def newest_of_run(directory, run):
     """``(point, path)`` of the newest snapshot of ``run`` in ``directory`` or its best/."""
-    found = []
-    for folder in (Path(directory), Path(directory) / BEST):
-        if folder.is_dir():
-            found += [(key[:2], path) for key, path in snapshots(folder)
-                      if run_of_snapshot(path) == run]
+    directory = Path(directory)
+    if not directory.is_dir():  # (it may be a link: the caller named it)
+        return None
+    folders = [directory] + ([directory / BEST] if check_entry(directory / BEST, True) else [])
+    found = [(key[:2], path) for folder in folders for key, path in snapshots(folder)
+             if run_of_snapshot(path) == run]
     return max(found, default=None)
+
+
+def check_run_saveable(run, schedule):
+    """Raise ValueError now, before training and before a folder is touched, if a snapshot of
+    ``run`` (a :class:`~.training_run.TrainingRun`) with ``schedule`` (the save settings)
+    could not be saved: a vocabulary or a setting a checkpoint cannot hold."""
+    try:
+        check_saveable(run.text.idx_to_char, dict(run.settings.to_dict(), **schedule),
+                       run.model)
+    except (ValueError, TypeError) as err:
+        raise ValueError("a checkpoint of this run could not be saved: %s; nothing was "
+                         "trained" % err) from None
 
 
 def prepare_save_dir(directory, model=None, overwrite=False, point=None):
@@ -103,11 +126,13 @@ def find_resumable(directory):
     try:
         newest = find_snapshot(directory)  # the folder's own, or the errors of a bad folder
     except CheckpointError:
-        best = snapshots(directory / BEST) if (directory / BEST).is_dir() else []
+        # Only a folder holding no snapshot (snapshots raises for a link named like one).
+        best = (snapshots(directory / BEST) if directory.is_dir() and not snapshots(directory)
+                and check_entry(directory / BEST, want_dir=True) else [])
         if not best:
             raise
         return best[-1][1]  # a run stopped before its first regular save
-    if newest.parent != directory or not (directory / BEST).is_dir():
+    if newest.parent != directory or not check_entry(directory / BEST, want_dir=True):
         return newest
     best = snapshots(directory / BEST)
     if best and run_of_snapshot(best[-1][1]) == run_of_snapshot(newest) \
@@ -125,7 +150,7 @@ def save_root(snapshot):
     has a ``best/`` of its own (then it was itself a save folder).
     """
     root = checkpoint_root(snapshot)
-    if root is None or root.name != BEST or (root / BEST).is_dir():
+    if root is None or root.name != BEST or check_entry(root / BEST, want_dir=True):
         return root
     around = snapshots(root.parent)
     if around and run_of_snapshot(around[-1][1]) != run_of_snapshot(Path(snapshot)):

@@ -12,10 +12,20 @@ import os
 from pathlib import Path
 
 from .._util.files import replace_atomically, write_bytes
+from .._util.reading import RefusedFile, read_regular
 
-__all__ = ["CsvLog", "LOG_FIELDS", "check_log_path"]
+__all__ = ["CsvLog", "LOG_FIELDS", "check_log_path", "MAX_LOG_BYTES"]
 
 LOG_FIELDS = ("epoch", "perplexity", "val_perplexity", "lr", "grad_norm", "seconds")
+MAX_LOG_BYTES = 256 << 20  # a row is about 80 bytes: millions of epochs
+
+
+def _read_log(path):
+    """The text of an existing log: a regular file (not a link, a FIFO), at most MAX_LOG_BYTES."""
+    try:
+        return read_regular(str(path), MAX_LOG_BYTES, follow=False).decode("utf-8", "replace")
+    except RefusedFile as err:
+        raise ValueError("log file %s; choose another file name" % err) from None
 
 
 def _header():
@@ -38,10 +48,9 @@ def check_log_path(path):
                          % (path, path.parent))
     if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ValueError("cannot write the log %s: permission denied" % path)
-    if path.exists():
-        with open(path, "rb") as f:
-            first = f.readline()
-        if first and first.decode("utf-8", "replace") != _header():
+    if os.path.lexists(path):
+        text = _read_log(path)
+        if text and text[:len(_header())] != _header():
             raise ValueError("%s exists and is not a d2l-rnn log; choose another file name"
                              % path)
     return path
@@ -49,13 +58,11 @@ def check_log_path(path):
 
 def _rows_before(path, first_epoch):
     """The complete rows of an existing log for epochs 1 .. ``first_epoch - 1``, in order."""
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
-    with open(path, newline="", encoding="utf-8") as f:
-        text = f.read()
     kept = []
-    for row in list(csv.reader(io.StringIO(text)))[1:]:
-        if len(row) != len(LOG_FIELDS) or not row[0].isdigit():
+    for row in list(csv.reader(io.StringIO(_read_log(path), newline="")))[1:]:
+        if len(row) != len(LOG_FIELDS) or not (row[0].isascii() and row[0].isdigit()):
             break  # a row cut short by a crash: it and anything after are dropped
         if int(row[0]) >= first_epoch:
             break
@@ -78,7 +85,8 @@ class CsvLog:
         csv.writer(body, lineterminator="\n").writerows(rows)
         data = body.getvalue().encode("utf-8")
         replace_atomically(self.path, lambda tmp: write_bytes(tmp, data))
-        self._file = open(self.path, "a", encoding="utf-8", newline="")
+        fd = os.open(str(self.path), os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))
+        self._file = open(fd, "a", encoding="utf-8", newline="")  # the file just renamed there
 
     def __call__(self, end):
         val = "" if end.val_perplexity is None else repr(float(end.val_perplexity))
