@@ -4,7 +4,8 @@
 the *Time Machine* loader (and :func:`load_corpus` for any text), the two
 minibatch samplers, :class:`RNNModel`,
 gradient clipping, prediction and sampling (:func:`generate`), the training
-function, :func:`evaluate_perplexity` and device helpers;
+function, :func:`evaluate_perplexity` (and :func:`bits_per_char`) and device
+helpers;
 chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
 ``sgd``, ``predict_rnn``, ``train_and_predict_rnn``);
 and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models.
@@ -31,6 +32,7 @@ from .clipping import grad_clipping  # noqa: E402
 from .data import load_corpus, load_data_time_machine  # noqa: E402
 from .devices import try_all_gpus, try_gpu  # noqa: E402
 from .generation import generate, predict_rnn_gluon  # noqa: E402
+from .loop import bits_per_char  # noqa: E402
 from .model import RNNModel  # noqa: E402
 from .samplers import data_iter_consecutive, data_iter_random  # noqa: E402
 from .scratch import (  # noqa: E402
@@ -54,5 +56,5 @@ __all__ = [
     "save_checkpoint", "load_checkpoint", "Checkpoint", "CheckpointError",
     "to_onehot", "sgd", "predict_rnn", "train_and_predict_rnn",
     "rnn", "init_rnn_state", "make_get_params",
-    "load_corpus", "evaluate_perplexity", "generate",
+    "load_corpus", "evaluate_perplexity", "bits_per_char", "generate",
 ]

@@ -28,8 +28,8 @@ from ._compat import import_mxnet
 from ._util.checks import check_number, check_positive_int, check_prefix
 from .samplers import data_iter_consecutive, data_iter_random
 
-__all__ = ["sequence_loss", "perplexity", "detach", "run_epoch", "check_training_args",
-           "check_finite", "epoch_line", "EpochEnd", "fit", "print_progress"]
+__all__ = ["sequence_loss", "perplexity", "bits_per_char", "detach", "run_epoch",
+           "check_training_args", "check_finite", "epoch_line", "EpochEnd", "fit", "print_progress"]
 
 
 def sequence_loss(output, Y, num_targets):
@@ -54,6 +54,15 @@ def perplexity(mean_loss):
         return math.exp(mean_loss)
     except OverflowError:
         return math.inf
+
+
+def bits_per_char(mean_loss):
+    """The mean cross-entropy per character in bits: ``mean_loss`` (nats) / ln 2.
+
+    The number the character-level literature compares models by;
+    ``bits_per_char(math.log(p))`` is ``log2(p)`` for a perplexity ``p``.
+    """
+    return mean_loss / math.log(2.0)
 
 
 def detach(state):

@@ -5,7 +5,10 @@ numbers, in the book's vocabulary; its defaults are chapter 6.6's. The
 command line, checkpoints, distributed job files, the demo and the
 benchmarks all take the chapter's values from here. A run on the user's own
 text (``data``) starts from :data:`OWN_TEXT_DEFAULTS` instead where they
-differ (:meth:`TrainSettings.create`).
+differ (:meth:`TrainSettings.create`): a recipe chosen by measurement
+(``benchmarks/recipe.py``, docs/cli.md). The learning rate and the clipping
+norm, unless given, are the optimizer's (:data:`~d2l_rnn.optimizer.OPTIMIZER_DEFAULTS`:
+the chapter's for SGD).
 """
 
 import dataclasses
@@ -21,14 +24,19 @@ from ._util.setting_checks import (
     training_bytes,
 )
 from .data import ShortTextError, load_corpus, load_data_time_machine
+from .optimizer import OPTIMIZER_DEFAULTS
 from .samplers import min_corpus_length
 
 __all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "MAX_SEED", "MAX_GENERATED",
            "check_setting", "training_bytes", "load_text"]
 
-# With a text of one's own: all of it, 5% of it held out (the end), and samples that
-# start the way the text does (an empty prefixes: see Text.opening).
+# With a text of one's own: all of it, 5% of it held out (the end), samples that
+# start the way the text does (an empty prefixes: see Text.opening), and the recipe
+# that reached the lowest validation perplexity in a few minutes on a 2-core CPU,
+# on texts in several languages (benchmarks/recipe.py; the measurements: docs/cli.md).
 OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": ()}
+# The settings a learning-rate and clipping default exists for, per optimizer.
+_PER_OPTIMIZER = ("lr", "clipping_theta")
 
 # The settings train_and_predict_rnn_gluon takes, in its argument order.
 _CHAPTER_ARGS = ("num_epochs", "num_steps", "lr", "clipping_theta", "batch_size",
@@ -47,7 +55,13 @@ class TrainSettings:
     gradient's global norm. With validation, ``patience`` epochs without a
     better validation perplexity end training, and each such epoch divides
     the learning rate by ``lr_decay`` (1: never). ``dropout`` applies between
-    stacked layers and before the output layer.
+    stacked layers and before the output layer. ``optimizer`` is ``'sgd'``
+    (the chapter's), ``'adam'`` or ``'rmsprop'``; ``lr`` and
+    ``clipping_theta`` left at None become that optimizer's defaults when
+    the settings are made (for SGD the chapter's 100 and 0.01), so they
+    always hold numbers. ``embed_size`` None feeds the recurrent layer
+    one-hot vectors (the chapter's); an integer, a learned embedding of
+    that size.
     """
 
     cell: str = "rnn"
@@ -56,8 +70,8 @@ class TrainSettings:
     num_epochs: int = 200
     num_steps: int = 35
     batch_size: int = 32
-    lr: float = 1e2
-    clipping_theta: float = 1e-2
+    lr: Optional[float] = None  # None: the optimizer's default (SGD: the chapter's 100)
+    clipping_theta: Optional[float] = None  # likewise (SGD: 0.01)
     sampler: str = "consecutive"
     num_chars: int = 10000
     val_chars: int = 0
@@ -72,6 +86,14 @@ class TrainSettings:
     patience: Optional[int] = None
     lr_decay: float = 1.0
     dropout: float = 0.0
+    optimizer: str = "sgd"
+    embed_size: Optional[int] = None
+
+    def __post_init__(self):
+        defaults = OPTIMIZER_DEFAULTS.get(self.optimizer, OPTIMIZER_DEFAULTS["sgd"])
+        for name in _PER_OPTIMIZER:
+            if getattr(self, name) is None:
+                setattr(self, name, defaults[name])
 
     @classmethod
     def create(cls, **given):
@@ -112,7 +134,8 @@ class TrainSettings:
         if not self.prefixes and self.data is None:
             raise ValueError("prefixes must name at least one prefix")
         needed, memory = training_bytes(self.cell, self.num_hiddens, self.num_layers, vocab_size,
-                                        self.batch_size, self.num_steps), memory_bytes()
+                                        self.batch_size, self.num_steps,
+                                        self.embed_size), memory_bytes()
         if memory is not None and needed > memory:
             raise ValueError(
                 "num_hiddens=%d with num_layers=%d needs about %.3g GB to train, more than "

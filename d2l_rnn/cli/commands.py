@@ -25,9 +25,10 @@ from .saving import prepare_save_dir, save_dir_of, save_every_of
 
 __all__ = ["UsageError", "train", "text_error"]
 
-# Settings that define the model's shape or its random stream: a resumed run
-# cannot change them and still be the same run.
-_FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout")
+# Settings that define the model's shape, its random stream or its optimizer's
+# state: a resumed run cannot change them and still be the same run.
+_FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout", "embed_size",
+                    "optimizer")
 
 
 class UsageError(Exception):
@@ -75,7 +76,8 @@ def _settings(args, checkpoint):
         arch = checkpoint.architecture
         saved = dataclasses.replace(
             TrainSettings.from_dict(checkpoint.settings), cell=arch["cell"],
-            num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"])
+            num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"],
+            embed_size=arch.get("embed_size"))
         for name in _FIXED_ON_RESUME:
             if name in given and given[name] != getattr(saved, name):
                 raise _fail("--%s %s does not match the checkpoint's %s; drop the flag to "

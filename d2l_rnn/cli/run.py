@@ -62,7 +62,7 @@ class TrainingRun:
             set_seed(settings.seed)
             self.model = build_model(settings.cell, settings.num_hiddens,
                                      settings.num_layers, text.vocab_size,
-                                     dropout=settings.dropout)
+                                     dropout=settings.dropout, embed_size=settings.embed_size)
             self.model.initialize(ctx=ctxs, init=mx.init.Normal(0.01))
             self.epoch, self.history, self.val_history = 0, [], []
         else:
@@ -79,7 +79,7 @@ class TrainingRun:
         self.train_one_epoch = make_epoch(
             self.model, settings.lr, text.train, settings.batch_size, settings.num_steps,
             settings.clipping_theta, ctxs, kvstore,
-            is_random_iter=settings.sampler == "random")
+            is_random_iter=settings.sampler == "random", optimizer=settings.optimizer)
         self.trainer = self.train_one_epoch.trainer
         self.saves = self.train_one_epoch.parallel.saves
         self._saves_trainer = kvstore != "dist_async"

@@ -5,6 +5,7 @@ kept when training had validation) by default when there is one, else its
 latest. Generated text streams to stdout as it is produced.
 """
 
+import math
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .._util.checks import check_prefix
 from ..checkpoint import find_best
 from ..data import chapter_text, encode, read_text_file
 from ..generation import generate as generate_text
+from ..loop import bits_per_char
 from ..settings import TrainSettings
 from ..training import evaluate_perplexity
 from .commands import _ctxs, _fail, _load, text_error
@@ -89,6 +91,7 @@ def evaluate(args):
         raise _fail("--data %s has %d character; evaluation needs at least 2"
                     % (args.data, len(corpus)))
     perplexity = evaluate_perplexity(checkpoint.model, corpus, ctx)
-    print("perplexity %f on %d characters of %s (%s, epoch %d)"
-          % (perplexity, len(corpus), args.data, checkpoint.path, checkpoint.epoch))
+    print("perplexity %f (%.4f bits per character) on %d characters of %s (%s, epoch %d)"
+          % (perplexity, bits_per_char(math.log(perplexity)), len(corpus), args.data,
+             checkpoint.path, checkpoint.epoch))
     return 0
