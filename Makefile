@@ -1,7 +1,10 @@
 # d2l_rnn: `make demo` runs the chapter, `make test` runs the suite,
 # `make bench` the speed benchmarks (training, EPOCHS=200 by default, each
 # row interleaved and then alone; then generation; it adds PyTorch on Python
-# 3.11). All create a venv on first use with $(PYTHON) (3.8-3.12):
+# 3.11), the optimizers' epoch times, and the quality table (the best
+# validation perplexity in QUALITY_BUDGET seconds each, 180 by default, of
+# `d2l-rnn train --data` and two PyTorch baselines on the whole Time Machine:
+# about 16 minutes). All create a venv on first use with $(PYTHON) (3.8-3.12):
 # .venv for the default python3.11, .venv-py312 for PYTHON=python3.12 and so
 # on, so several interpreters coexist. GPU=1 uses the cu112 flavour (.venv-cu112).
 #
@@ -22,6 +25,7 @@ EXTRAS ?= cpu
 endif
 BIN := $(VENV)/bin
 EPOCHS ?= 200
+QUALITY_BUDGET ?= 180
 
 .PHONY: all demo test lint typecheck bench clean bench-dist test-cu112
 
@@ -52,6 +56,8 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.speed --epochs $(EPOCHS)
 	$(BIN)/python -m benchmarks.generation
 	$(BIN)/python benchmarks/bench_dist.py
+	$(BIN)/python -m benchmarks.optimizer_speed
+	$(BIN)/python -m benchmarks.quality --budget $(QUALITY_BUDGET)
 
 demo: $(BIN)/.installed
 	$(BIN)/python -m d2l_rnn.cli.demo
