@@ -57,6 +57,17 @@ CANDIDATES = {
     "rnn256-adam-e64-s64-b64": _c("rnn", 256, 1, 64, 64, embed_size=64),
     "gru256-adam-e64": _c("gru", 256, 1, 35, 32, embed_size=64),
     "lstm256-sgd-decay4": _c("lstm", 256, 1, 35, 32, "sgd", 1e2, 1e-2, lr_decay=4.0),
+    # Round 3: around the GRU with an embedding, round 2's best on both texts.
+    "gru256-adam-e64-d2": _c("gru", 256, 1, 35, 32, dropout=0.2, embed_size=64),
+    "gru384-adam-e64-d2": _c("gru", 384, 1, 35, 32, dropout=0.2, embed_size=64),
+    "gru512-adam-e64-d3": _c("gru", 512, 1, 35, 32, dropout=0.3, embed_size=64),
+    "gru256x2-adam-e64-d2": _c("gru", 256, 2, 35, 32, dropout=0.2, embed_size=64),
+    "gru256-adam3e-3-e64": _c("gru", 256, 1, 35, 32, lr=3e-3, embed_size=64),
+    "gru256-adam-e128": _c("gru", 256, 1, 35, 32, embed_size=128),
+    "gru256-adam-e64-decay2": _c("gru", 256, 1, 35, 32, embed_size=64, lr_decay=2.0),
+    "gru256-adam-e64-s64": _c("gru", 256, 1, 64, 32, embed_size=64),
+    "lstm256-adam-e64": _c("lstm", 256, 1, 35, 32, embed_size=64),
+    "gru256-rmsprop-e64": _c("gru", 256, 1, 35, 32, "rmsprop", embed_size=64),
 }
 
 

@@ -9,15 +9,21 @@ learning rate and clipping norm each starts from (SGD's are the chapter's).
   ``preloaded_multi_sgd_update`` reads that rate from a device array, so
   the scale never leaves the device (one call per parameter: its kernel is
   about 1.6 times faster on one array than on all);
-* with Adam or RMSprop on one device, the gradients are multiplied by that
+* with Adam on one device, in one operator for all parameters: MXNet's
+  ``multi_adamw_update`` (without weight decay it is Adam) takes the
+  gradients' scale as a device array, so the clipping scale goes in there,
+  and the bias correction into each rate, computed on the host from the
+  update counts, as MXNet's ``Adam`` does;
+* with RMSprop on one device, the gradients are multiplied by that
   device-side scale (:func:`~d2l_rnn.clipping.grad_clipping`) and MXNet's
-  own ``adam_update`` / ``rmsprop_update`` apply them: no host sync either;
+  own ``rmsprop_update`` applies them: no host sync either;
 * on several devices or in a ``dist_sync`` job, the gradients are summed
   first, so every device clips the whole gradient by the same global norm;
 * with ``dist_async`` the servers apply each push as it arrives, so only
   this worker's own gradient can be clipped.
 """
 
+import math
 from typing import Any
 
 from ._compat import import_mxnet
@@ -95,7 +101,7 @@ class ClippedTrainer(_Trainer):
         # SGD on one device and no distributed kvstore: otherwise gradients must go
         # through the kvstore, which only the Trainer knows how to do.
         kvstore = self._kvstore_params["kvstore"]
-        return (self.optimizer_name == "sgd" and len(self._contexts) == 1
+        return (self.optimizer_name in ("sgd", "adam") and len(self._contexts) == 1
                 and isinstance(kvstore, str) and "dist" not in kvstore
                 and not self._kvstore_params["update_on_kvstore"]
                 and not self._contains_sparse_weight
@@ -131,7 +137,8 @@ class ClippedTrainer(_Trainer):
         """
         params = [(i, p) for i, p in enumerate(self._params) if p.grad_req != "null"]
         if self._fusable():
-            return self._fused_step(params, theta)
+            fused = self._fused_adam_step if self.optimizer_name == "adam" else self._fused_step
+            return fused(params, theta)
         if not self._kv_initialized:
             self._init_kvstore()
         if self._update_on_kvstore:  # dist_async: the servers apply each push
@@ -158,6 +165,35 @@ class ClippedTrainer(_Trainer):
             # lrs[k] and wds[k] are views of one element: no operator runs.
             nd.preloaded_multi_sgd_update(w, g, lrs[k], wds[k], rescale_grad=self._scale,
                                           num_weights=1, out=w)
+        return norm
+
+
+    def _fused_adam_step(self, params, theta):
+        nd, ctx = import_mxnet().nd, self._contexts[0]
+        opt, updater = self._optimizer, self._updaters[0]
+        indices = [i for i, _ in params]
+        weights = [p.data(ctx) for _, p in params]
+        grads = [p.grad(ctx) for _, p in params]
+        norm, scale = clip_scale(grads, theta)
+        if self._scale != 1:
+            scale = scale * self._scale
+        for i, w in zip(indices, weights):  # as the Trainer's updater keeps them
+            if i not in updater.states:
+                updater.states[i] = opt.create_state_multi_precision(i, w)
+            elif not updater.states_synced[i]:
+                updater.states[i] = updater.sync_state_context(updater.states[i], ctx)
+            updater.states_synced[i] = True
+        opt._set_current_context(ctx.device_id)
+        opt._update_count(indices)
+        # Adam's bias correction, per parameter from its own count, as MXNet's Adam.
+        lrs = [lr * math.sqrt(1 - opt.beta2 ** t) / (1 - opt.beta1 ** t)
+               for lr, t in zip(opt._get_lrs(indices),
+                                (opt._index_update_count[i] for i in indices))]
+        states = [updater.states[i] for i in indices]
+        nd.contrib.multi_adamw_update(
+            weights, grads, [s[0] for s in states], [s[1] for s in states], scale, lrs=lrs,
+            wds=opt._get_wds(indices), etas=[1.0] * len(indices), beta1=opt.beta1,
+            beta2=opt.beta2, epsilon=opt.epsilon, out=weights)
         return norm
 
 

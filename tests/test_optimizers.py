@@ -72,7 +72,9 @@ def test_clipped_step_is_clipping_then_the_optimizers_own_step(optimizer, scale,
         plain.step(1)
     expected = _weights(reference)
     for key, value in _weights(ours).items():
-        np.testing.assert_allclose(value, expected[key], rtol=1e-5, atol=1e-7)
+        # Adam's fused operator rounds apart from adam_update by float32 ulps (1e-6 of
+        # steps of 0.01): far below what an unclipped or another update changes.
+        np.testing.assert_allclose(value, expected[key], rtol=1e-5, atol=2e-6)
 
 
 def test_each_optimizer_starts_from_its_own_defaults(ctx):
