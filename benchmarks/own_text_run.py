@@ -74,7 +74,8 @@ def main(argv=None):
     vals = [p[2] for p in points if p[2] is not None and not math.isnan(p[2])] + [final]
     best = min(vals)
     Turn.result({"best": best, "final": final, "epochs": len(points), "seconds": seconds,
-                 "points": points, "stopped": stopped, "vocab_size": text.vocab_size,
+                 "points": points, "train": run.history, "stopped": stopped,
+                 "vocab_size": text.vocab_size,
                  "settings": {k: v for k, v in settings.to_dict().items() if k != "prefixes"}})
     return 0
 

@@ -68,6 +68,18 @@ CANDIDATES = {
     "gru256-adam-e64-s64": _c("gru", 256, 1, 64, 32, embed_size=64),
     "lstm256-adam-e64": _c("lstm", 256, 1, 35, 32, embed_size=64),
     "gru256-rmsprop-e64": _c("gru", 256, 1, 35, 32, "rmsprop", embed_size=64),
+    # Round 4: RMSprop on the GRU (round 3's best on the Chinese text), regularised.
+    "gru256-rmsprop-e64-d2": _c("gru", 256, 1, 35, 32, "rmsprop", dropout=0.2, embed_size=64),
+    "gru256-rmsprop-e64-d3": _c("gru", 256, 1, 35, 32, "rmsprop", dropout=0.3, embed_size=64),
+    "gru256-rmsprop1e-3-e64": _c("gru", 256, 1, 35, 32, "rmsprop", 1e-3, embed_size=64),
+    "gru256-rmsprop-e64-decay2": _c("gru", 256, 1, 35, 32, "rmsprop", embed_size=64,
+                                    lr_decay=2.0),
+    "gru256-rmsprop-e64-d2-decay2": _c("gru", 256, 1, 35, 32, "rmsprop", dropout=0.2,
+                                       embed_size=64, lr_decay=2.0),
+    "gru320-rmsprop-e64-d3": _c("gru", 320, 1, 35, 32, "rmsprop", dropout=0.3, embed_size=64),
+    "gru256-rmsprop-e64-s64-d2": _c("gru", 256, 1, 64, 32, "rmsprop", dropout=0.2,
+                                    embed_size=64),
+    "rnn256-rmsprop-e64-d2": _c("rnn", 256, 1, 35, 32, "rmsprop", dropout=0.2, embed_size=64),
 }
 
 
