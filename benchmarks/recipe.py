@@ -80,6 +80,10 @@ CANDIDATES = {
     "gru256-rmsprop-e64-s64-d2": _c("gru", 256, 1, 64, 32, "rmsprop", dropout=0.2,
                                     embed_size=64),
     "rnn256-rmsprop-e64-d2": _c("rnn", 256, 1, 35, 32, "rmsprop", dropout=0.2, embed_size=64),
+    "gru256-adam-e64-d2-decay2": _c("gru", 256, 1, 35, 32, dropout=0.2, embed_size=64,
+                                    lr_decay=2.0),
+    "gru384-adam-e64-d2-decay2": _c("gru", 384, 1, 35, 32, dropout=0.2, embed_size=64,
+                                    lr_decay=2.0),
 }
 
 
