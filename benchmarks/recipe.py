@@ -84,6 +84,11 @@ CANDIDATES = {
                                     lr_decay=2.0),
     "gru384-adam-e64-d2-decay2": _c("gru", 384, 1, 35, 32, dropout=0.2, embed_size=64,
                                     lr_decay=2.0),
+    # Final round, 180 s on three texts: round 4's best on each text and two neighbours.
+    "gru384-rmsprop-e64-d2-decay2": _c("gru", 384, 1, 35, 32, "rmsprop", dropout=0.2,
+                                       embed_size=64, lr_decay=2.0),
+    "gru256-rmsprop-e64-d3-decay2": _c("gru", 256, 1, 35, 32, "rmsprop", dropout=0.3,
+                                       embed_size=64, lr_decay=2.0),
 }
 
 

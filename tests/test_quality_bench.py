@@ -115,3 +115,14 @@ def test_the_child_specs_are_json(tmp_path):
     for _, command, env in quality.rows_for(tmp_path / "t.txt", 5, 1):
         spec = json.loads(command[-1])
         assert spec["budget"] == 5 and env["OMP_NUM_THREADS"] in ("1", "2")
+
+
+def test_the_russian_text_is_made_the_same_way_each_time(tmp_path):
+    from benchmarks import texts
+    if not all((texts._LOCALE / (name + ".mo")).exists() for name in texts.CATALOGS):
+        pytest.skip("this system has no Russian gettext catalogs")
+    first = texts.russian_messages(max_chars=5000)
+    assert first == texts.russian_messages(max_chars=5000) and len(first) == 5001
+    assert sum("а" <= c <= "я" for c in first.lower()) > 2000  # mostly Cyrillic
+    assert texts.main([str(tmp_path / "ru.txt"), "--max-chars", "3000"]) == 0
+    assert (tmp_path / "ru.txt").read_text(encoding="utf-8") == texts.russian_messages(3000)
