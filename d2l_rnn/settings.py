@@ -5,10 +5,7 @@ numbers, in the book's vocabulary; its defaults are chapter 6.6's. The
 command line, checkpoints, distributed job files, the demo and the
 benchmarks all take the chapter's values from here. A run on the user's own
 text (``data``) starts from :data:`OWN_TEXT_DEFAULTS` instead where they
-differ (:meth:`TrainSettings.create`): a recipe chosen by measurement
-(``benchmarks/recipe.py``, docs/cli.md). The learning rate and the clipping
-norm, unless given, are the optimizer's (:data:`~d2l_rnn.optimizer.OPTIMIZER_DEFAULTS`:
-the chapter's for SGD).
+differ (:meth:`TrainSettings.create`), a recipe chosen by measurement.
 """
 
 import dataclasses
@@ -34,9 +31,11 @@ __all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "MAX_SEED",
 # start the way the text does (an empty prefixes: see Text.opening), and the recipe
 # that reached the lowest validation perplexity in a few minutes on a 2-core CPU,
 # on texts in several languages (benchmarks/recipe.py; the measurements: docs/cli.md).
-OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": ()}
-# The settings a learning-rate and clipping default exists for, per optimizer.
-_PER_OPTIMIZER = ("lr", "clipping_theta")
+OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": (),
+                     "cell": "gru", "num_hiddens": 256, "embed_size": 64, "optimizer": "rmsprop",
+                     "dropout": 0.2, "lr_decay": 2.0, "patience": 5}
+# The recipe's defaults that need validation: dropped when a run holds nothing out.
+_NEED_VALIDATION = ("lr_decay", "patience")
 
 # The settings train_and_predict_rnn_gluon takes, in its argument order.
 _CHAPTER_ARGS = ("num_epochs", "num_steps", "lr", "clipping_theta", "batch_size",
@@ -53,15 +52,14 @@ class TrainSettings:
     last ``val_frac`` of them. ``sampler`` is ``'consecutive'`` (the
     chapter's code) or ``'random'``; ``clipping_theta`` bounds the
     gradient's global norm. With validation, ``patience`` epochs without a
-    better validation perplexity end training, and each such epoch divides
-    the learning rate by ``lr_decay`` (1: never). ``dropout`` applies between
-    stacked layers and before the output layer. ``optimizer`` is ``'sgd'``
+    better validation perplexity end training (None or 0: never), and each
+    such epoch divides the learning rate by ``lr_decay`` (1: never).
+    ``dropout`` applies between stacked layers and before the output layer. ``optimizer``: ``'sgd'``
     (the chapter's), ``'adam'`` or ``'rmsprop'``; ``lr`` and
-    ``clipping_theta`` left at None become that optimizer's defaults when
-    the settings are made (for SGD the chapter's 100 and 0.01), so they
-    always hold numbers. ``embed_size`` None feeds the recurrent layer
-    one-hot vectors (the chapter's); an integer, a learned embedding of
-    that size.
+    ``clipping_theta`` left at None become its defaults when the settings
+    are made (:data:`~d2l_rnn.optimizer.OPTIMIZER_DEFAULTS`; SGD's are the
+    chapter's 100 and 0.01). ``embed_size``: None (or 0) for one-hot input
+    (the chapter's), or the size of a learned embedding.
     """
 
     cell: str = "rnn"
@@ -91,17 +89,24 @@ class TrainSettings:
 
     def __post_init__(self):
         defaults = OPTIMIZER_DEFAULTS.get(self.optimizer, OPTIMIZER_DEFAULTS["sgd"])
-        for name in _PER_OPTIMIZER:
+        for name in ("lr", "clipping_theta"):
             if getattr(self, name) is None:
                 setattr(self, name, defaults[name])
+        for name in ("embed_size", "patience"):  # 0: one-hot input, no early stop (None)
+            if type(getattr(self, name)) is int and getattr(self, name) == 0:
+                setattr(self, name, None)
 
     @classmethod
     def create(cls, **given):
-        """Settings with ``given`` values; with ``data``, :data:`OWN_TEXT_DEFAULTS` for the rest."""
+        """Settings with ``given`` values; with ``data``, :data:`OWN_TEXT_DEFAULTS` for the rest
+        (without validation, ``val_frac=0``, not its decay and patience, unless given)."""
         if given.get("data") is not None:
             defaults = dict(OWN_TEXT_DEFAULTS)
             if given.get("val_chars"):  # held out by count: no fraction on top
                 defaults["val_frac"] = 0.0
+            elif given.get("val_frac") == 0:
+                for name in _NEED_VALIDATION:
+                    del defaults[name]
             given = dict(defaults, **given)
         return cls(**given)
 
@@ -168,11 +173,8 @@ class TrainSettings:
 
 @dataclasses.dataclass
 class Text:
-    """The encoded training text, the held-out text after it, and the vocabulary.
-
-    ``train`` and ``val`` are lists for *The Time Machine* (as the chapter's
-    loader returns them) and ``int32`` arrays for a text file.
-    """
+    """The training text, the held-out text after it (lists for *The Time Machine*, as the
+    chapter's loader returns them, ``int32`` arrays for a file), and the vocabulary."""
 
     train: object
     val: object

@@ -63,6 +63,29 @@ def test_flags_override_the_recipe(text_file):
     assert _parsed("--data", text_file, "--lr", "0.01").lr == 0.01
 
 
+def test_flags_can_undo_every_recipe_default(text_file):
+    """0 means one-hot for --embed-size and never for --patience, so the chapter's model
+    is reachable with --data (planted bug it caught: --embed-size 0 kept as 0)."""
+    settings = _parsed("--data", text_file, "--cell", "rnn", "--num-hiddens", "256",
+                       "--embed-size", "0", "--optimizer", "sgd", "--dropout", "0",
+                       "--lr-decay", "1", "--patience", "0")
+    chapter = TrainSettings()
+    for name in OWN_TEXT_DEFAULTS:
+        if name not in ("num_chars", "val_frac", "prefixes"):
+            assert getattr(settings, name) == getattr(chapter, name), name
+    assert (settings.lr, settings.clipping_theta) == (chapter.lr, chapter.clipping_theta)
+
+
+def test_without_validation_the_recipe_drops_what_follows_it(text_file):
+    """Planted bug it caught: the recipe's patience kept with --val-frac 0 (check() refuses)."""
+    settings = _parsed("--data", text_file, "--val-frac", "0")
+    assert (settings.patience, settings.lr_decay, settings.validates) == (None, 1.0, False)
+    assert settings.cell == OWN_TEXT_DEFAULTS["cell"]  # the rest of the recipe stays
+    kept = _parsed("--data", text_file, "--val-chars", "500")
+    assert (kept.patience, kept.lr_decay) == (OWN_TEXT_DEFAULTS["patience"],
+                                              OWN_TEXT_DEFAULTS["lr_decay"])
+
+
 def test_the_cli_without_data_prints_the_chapters_lines(capsys, time_machine, ctx):
     """No model or optimizer flag: the chapter's RNN(256) and SGD, line for line."""
     result = run(capsys, "train", "--epochs", "3", "--pred-period", "1", "--ctx", "cpu")

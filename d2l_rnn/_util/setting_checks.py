@@ -67,7 +67,7 @@ _CHECKS = {
     "cell": lambda n, v: _check_choice(n, v, CELLS),
     "sampler": lambda n, v: _check_choice(n, v, SAMPLERS),
     "optimizer": lambda n, v: _check_choice(n, v, OPTIMIZERS),
-    "embed_size": _optional(lambda n, v: check_positive_int(n, v, MAX_EMBED)),
+    "embed_size": _optional(lambda n, v: check_count(n, v, MAX_EMBED)),  # 0: one-hot
     "num_layers": lambda n, v: check_positive_int(n, v, MAX_LAYERS),
     "num_chars": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
     "lr": check_number, "clipping_theta": check_number,
@@ -79,7 +79,7 @@ _CHECKS = {
     "lower": _check_kind(bool, "true or false"),
     "encoding": _check_encoding,
     "val_frac": check_fraction, "dropout": check_fraction,
-    "patience": _optional(lambda n, v: check_positive_int(n, v, _MAX_COUNT)),
+    "patience": _optional(lambda n, v: check_count(n, v, _MAX_COUNT)),  # 0: never
     "lr_decay": lambda n, v: check_number(n, v, 1.0, inclusive=True),
 }
 

@@ -79,7 +79,7 @@ def _settings(args, checkpoint):
             num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"],
             embed_size=arch.get("embed_size"))
         for name in _FIXED_ON_RESUME:
-            if name in given and given[name] != getattr(saved, name):
+            if name in given and (given[name] or None) != (getattr(saved, name) or None):
                 raise _fail("--%s %s does not match the checkpoint's %s; drop the flag to "
                             "resume, or start a new run without --resume"
                             % (name.replace("_", "-"), given[name], getattr(saved, name)))

@@ -65,10 +65,10 @@ def _add_train(subparsers):
                    help="hidden units per layer (%s)" % _default("num_hiddens"))
     p.add_argument("--num-layers", type=_layers, metavar="N",
                    help="stacked recurrent layers (%s)" % _default("num_layers"))
-    p.add_argument("--embed-size", type=_positive_int, metavar="N",
+    p.add_argument("--embed-size", type=_count, metavar="N",
                    help="feed the recurrent layer a learned embedding of N values per "
-                   "character instead of a one-hot vector (%s, one-hot); fixed by the "
-                   "checkpoint on --resume" % _default("embed_size"))
+                   "character instead of a one-hot vector (%s; 0 = one-hot); fixed by "
+                   "the checkpoint on --resume" % _default("embed_size", none="one-hot"))
     p.add_argument("--epochs", type=_positive_int, metavar="N", dest="num_epochs",
                    help="train until this epoch; with --resume the total, not extra epochs "
                    "(default: %d)" % d.num_epochs)

@@ -73,9 +73,9 @@ def add_own_text(p):
     p.add_argument("--val-frac", type=_fraction(), metavar="F",
                    help="hold out the last fraction F of the text for validation (default: "
                    "0.05 with --data, else 0); not together with --val-chars")
-    p.add_argument("--patience", type=_positive_int, metavar="N",
-                   help="stop after N epochs without a better validation perplexity (%s)"
-                   % default_help("patience", none="never"))
+    p.add_argument("--patience", type=_count, metavar="N",
+                   help="stop after N epochs without a better validation perplexity (%s; "
+                   "0 = never)" % default_help("patience", none="never"))
     p.add_argument("--lr-decay", type=_number(low=1.0, inclusive=True), metavar="F",
                    help="divide the learning rate by F after each epoch without a better "
                    "validation perplexity (%s; 1 = never)" % default_help("lr_decay", "%g"))
