@@ -89,6 +89,18 @@ CANDIDATES = {
                                        embed_size=64, lr_decay=2.0),
     "gru256-rmsprop-e64-d3-decay2": _c("gru", 256, 1, 35, 32, "rmsprop", dropout=0.3,
                                        embed_size=64, lr_decay=2.0),
+    # Round 5: more capacity, more dropout (at 180 s on a quiet machine the final round's
+    # candidates had stopped improving on the Time Machine well before the end).
+    "gru512-rmsprop-e64-d3-decay2": _c("gru", 512, 1, 35, 32, "rmsprop", dropout=0.3,
+                                       embed_size=64, lr_decay=2.0),
+    "gru384-rmsprop-e64-d3-decay2": _c("gru", 384, 1, 35, 32, "rmsprop", dropout=0.3,
+                                       embed_size=64, lr_decay=2.0),
+    "gru256x2-rmsprop-e64-d2-decay2": _c("gru", 256, 2, 35, 32, "rmsprop", dropout=0.2,
+                                         embed_size=64, lr_decay=2.0),
+    "lstm384-rmsprop-e64-d2-decay2": _c("lstm", 384, 1, 35, 32, "rmsprop", dropout=0.2,
+                                        embed_size=64, lr_decay=2.0),
+    "gru384-rmsprop-e128-d3-decay2": _c("gru", 384, 1, 35, 32, "rmsprop", dropout=0.3,
+                                        embed_size=128, lr_decay=2.0),
 }
 
 
