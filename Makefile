@@ -2,7 +2,10 @@
 # `make bench` the speed benchmarks (training, EPOCHS=200 by default, each
 # row interleaved and then alone; then generation; the training run against
 # the chapter's function; Ctrl-C to exit on 1 MB; it adds PyTorch on Python
-# 3.11). All create a venv on first use with $(PYTHON) (3.8-3.13):
+# 3.11; the optimizers' epoch times, and the quality table: the best
+# validation perplexity in QUALITY_BUDGET seconds each, 180 by default, of
+# `d2l-rnn train --data` and two PyTorch baselines on the whole Time Machine,
+# about 16 minutes). All create a venv on first use with $(PYTHON) (3.8-3.13):
 # .venv for the default python3.11, .venv-py313 for PYTHON=python3.13 and so
 # on, so several interpreters coexist; a `python3.X` that is a pyenv shim of
 # a version not enabled is found in pyenv (tools/find_python.sh). On 3.13
@@ -27,6 +30,7 @@ EXTRAS ?= cpu
 endif
 BIN := $(VENV)/bin
 EPOCHS ?= 200
+QUALITY_BUDGET ?= 180
 
 .PHONY: all demo test lint typecheck bench clean bench-dist test-cu112
 
@@ -64,6 +68,8 @@ bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks.run_path
 	$(BIN)/python -m benchmarks.stop_latency
 	$(BIN)/python benchmarks/bench_dist.py
+	$(BIN)/python -m benchmarks.optimizer_speed
+	$(BIN)/python -m benchmarks.quality --budget $(QUALITY_BUDGET)
 
 demo: $(BIN)/.installed
 	$(BIN)/python -m d2l_rnn.cli.demo

@@ -4,7 +4,8 @@
 the *Time Machine* loader (and :func:`load_corpus` for any text), the two
 minibatch samplers, :class:`RNNModel`,
 gradient clipping, prediction and sampling (:func:`generate`), the training
-function, :func:`evaluate_perplexity` and device helpers;
+function, :func:`evaluate_perplexity` (and :func:`bits_per_char`) and device
+helpers;
 chapter 6.5's from-scratch RNN with the helpers it saved (``to_onehot``,
 ``sgd``, ``predict_rnn``, ``train_and_predict_rnn``);
 and :func:`save_checkpoint` / :func:`load_checkpoint` for trained models;
@@ -40,6 +41,7 @@ except ImportError as _err:
         raise SystemExit(2) from None
     raise
 
+from ._util.metrics import bits_per_char  # noqa: E402
 from .checkpoint import (  # noqa: E402
     Checkpoint,
     CheckpointError,
@@ -75,6 +77,6 @@ __all__ = [
     "save_checkpoint", "load_checkpoint", "Checkpoint", "CheckpointError",
     "to_onehot", "sgd", "predict_rnn", "train_and_predict_rnn",
     "rnn", "init_rnn_state", "make_get_params",
-    "load_corpus", "evaluate_perplexity", "generate",
+    "load_corpus", "evaluate_perplexity", "bits_per_char", "generate",
     "TrainingRun", "RunResult", "TrainSettings",
 ]

@@ -1,4 +1,4 @@
-"""``RNNModel``: a Gluon recurrent layer with one-hot input and a dense output.
+"""``RNNModel``: a Gluon recurrent layer with one-hot (or embedded) input and a dense output.
 
 The block is a ``HybridBlock``, so ``model.hybridize()`` turns the forward
 pass into one cached graph. The book's version (an ``nn.Block`` using
@@ -50,6 +50,13 @@ class RNNModel(_HybridBlock):
     dropout : float
         Dropout on the recurrent layer's output, before the dense layer
         (training only); 0, the chapter's, adds no block at all.
+    embed_size : int, optional
+        None (the chapter's): each character enters as a one-hot vector of
+        ``vocab_size``. An integer: as a learned vector of that size, row
+        ``id`` of an ``nn.Embedding(vocab_size, embed_size)`` (attribute
+        ``embedding``), whose rows start at about unit length, like the
+        one-hot vectors they replace. For a large vocabulary it is much
+        less work than a one-hot product.
 
     Call
     ----
@@ -69,23 +76,31 @@ class RNNModel(_HybridBlock):
     """
 
     def __init__(self, rnn_layer: Block, vocab_size: int, dropout: float = 0.0,
-                 **kwargs: Any) -> None:
+                 embed_size: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         check_positive_int("vocab_size", vocab_size)
         check_fraction("dropout", dropout)
+        if embed_size is not None:
+            check_positive_int("embed_size", embed_size)
         if getattr(rnn_layer, "_layout", "TNC") != "TNC":
             raise ValueError("RNNModel needs a layer with layout='TNC', got %r"
                              % rnn_layer._layout)
         self.vocab_size, self.dropout = vocab_size, float(dropout)
+        self.embed_size = None if embed_size is None else int(embed_size)
         with self.name_scope():
+            self.embedding = None if embed_size is None else _gluon.nn.Embedding(
+                vocab_size, embed_size,
+                weight_initializer=import_mxnet().init.Normal(embed_size ** -0.5))
             self.rnn = rnn_layer
             self.drop = _gluon.nn.Dropout(dropout) if dropout else None
             self.dense = _gluon.nn.Dense(vocab_size)
 
     def hybrid_forward(self, F: Any, inputs: NDArray,
                        state: list[NDArray]) -> tuple[NDArray, list[NDArray]]:
-        # (batch, steps) ids -> (steps, batch, vocab) one-hot: the TNC layout.
-        X = F.one_hot(F.transpose(inputs), self.vocab_size)
+        # (batch, steps) ids -> (steps, batch, vocab) one-hot, or (steps, batch,
+        # embed_size) rows of the embedding: the TNC layout.
+        ids = F.transpose(inputs)
+        X = F.one_hot(ids, self.vocab_size) if self.embedding is None else self.embedding(ids)
         Y, state = self.rnn(X, state)
         if self.drop is not None:
             Y = self.drop(Y)
@@ -100,7 +115,7 @@ class RNNModel(_HybridBlock):
 
 
 def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
-                bidirectional=False, dropout=0.0, output_dropout=None):
+                bidirectional=False, dropout=0.0, output_dropout=None, embed_size=None):
     """Return an uninitialised ``RNNModel`` around a Gluon ``cell`` layer.
 
     Parameters
@@ -118,6 +133,9 @@ def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
         ``output_dropout=None``, before the output layer too.
     output_dropout : float, optional
         Dropout before the output layer (:class:`RNNModel`'s ``dropout``).
+    embed_size : int, optional
+        None: one-hot input (the chapter's); else a learned embedding of this
+        size (:class:`RNNModel`).
 
     Raises
     ------
@@ -143,7 +161,8 @@ def build_model(cell, num_hiddens, num_layers, vocab_size, *, activation="relu",
         layer = rnn.LSTM(num_hiddens, **common)
     else:
         raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), cell))
-    return RNNModel(layer, vocab_size, dropout if output_dropout is None else output_dropout)
+    return RNNModel(layer, vocab_size, dropout if output_dropout is None else output_dropout,
+                    embed_size=embed_size)
 
 
 def describe_model(model):
@@ -166,7 +185,8 @@ def describe_model(model):
     return {"cell": cell, "activation": activation,
             "num_hiddens": int(layer._hidden_size), "num_layers": int(layer._num_layers),
             "bidirectional": layer._dir == 2, "dropout": float(layer._dropout),
-            "output_dropout": model.dropout, "vocab_size": int(model.vocab_size)}
+            "output_dropout": model.dropout, "vocab_size": int(model.vocab_size),
+            "embed_size": model.embed_size}
 
 
 def model_from_description(description):
@@ -183,7 +203,8 @@ def model_from_description(description):
                            activation=d.get("activation") or "relu",
                            bidirectional=d.get("bidirectional", False),
                            dropout=d.get("dropout", 0.0),
-                           output_dropout=d.get("output_dropout", 0.0))
+                           output_dropout=d.get("output_dropout", 0.0),
+                           embed_size=d.get("embed_size"))
     except (KeyError, TypeError, AttributeError) as err:
         raise ValueError("a model description needs cell, num_hiddens, num_layers and "
                          "vocab_size (%s: %s)" % (type(err).__name__, err)) from None

@@ -5,7 +5,7 @@ numbers, in the book's vocabulary; its defaults are chapter 6.6's. The
 command line, checkpoints, distributed job files, the demo and the
 benchmarks all take the chapter's values from here. A run on the user's own
 text (``data``) starts from :data:`OWN_TEXT_DEFAULTS` instead where they
-differ (:meth:`TrainSettings.create`).
+differ (:meth:`TrainSettings.create`), a recipe chosen by measurement.
 """
 
 from __future__ import annotations
@@ -23,14 +23,21 @@ from ._util.setting_checks import (
     training_bytes,
 )
 from .data import ShortTextError, load_corpus, load_data_time_machine
+from .optimizer import OPTIMIZER_DEFAULTS
 from .samplers import min_corpus_length
 
 __all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "MAX_SEED", "MAX_GENERATED",
            "check_setting", "training_bytes", "load_text"]
 
-# With a text of one's own: all of it, 5% of it held out (the end), and samples that
-# start the way the text does (an empty prefixes: see Text.opening).
-OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": ()}
+# With a text of one's own: all of it, 5% of it held out (the end), samples that
+# start the way the text does (an empty prefixes: see Text.opening), and the recipe
+# that reached the lowest validation perplexity in a few minutes on a 2-core CPU,
+# on texts in several languages (benchmarks/recipe.py; the measurements: docs/cli.md).
+OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": (),
+                     "cell": "gru", "num_hiddens": 256, "embed_size": 64, "optimizer": "rmsprop",
+                     "dropout": 0.2, "lr_decay": 2.0, "patience": 5}
+# The recipe's defaults that need validation: dropped when a run holds nothing out.
+_NEED_VALIDATION = ("lr_decay", "patience")
 
 # The settings train_and_predict_rnn_gluon takes, in its argument order.
 _CHAPTER_ARGS = ("num_epochs", "num_steps", "lr", "clipping_theta", "batch_size",
@@ -47,9 +54,14 @@ class TrainSettings:
     last ``val_frac`` of them. ``sampler`` is ``'consecutive'`` (the
     chapter's code) or ``'random'``; ``clipping_theta`` bounds the
     gradient's global norm. With validation, ``patience`` epochs without a
-    better validation perplexity end training, and each such epoch divides
-    the learning rate by ``lr_decay`` (1: never). ``dropout`` applies between
-    stacked layers and before the output layer.
+    better validation perplexity end training (None or 0: never), and each
+    such epoch divides the learning rate by ``lr_decay`` (1: never).
+    ``dropout`` applies between stacked layers and before the output layer. ``optimizer``: ``'sgd'``
+    (the chapter's), ``'adam'`` or ``'rmsprop'``; ``lr`` and
+    ``clipping_theta`` left at None become its defaults when the settings
+    are made (:data:`~d2l_rnn.optimizer.OPTIMIZER_DEFAULTS`; SGD's are the
+    chapter's 100 and 0.01). ``embed_size``: None (or 0) for one-hot input
+    (the chapter's), or the size of a learned embedding.
     """
 
     cell: str = "rnn"
@@ -58,8 +70,8 @@ class TrainSettings:
     num_epochs: int = 200
     num_steps: int = 35
     batch_size: int = 32
-    lr: float = 1e2
-    clipping_theta: float = 1e-2
+    lr: Optional[float] = None  # None: the optimizer's default (SGD: the chapter's 100)
+    clipping_theta: Optional[float] = None  # likewise (SGD: 0.01)
     sampler: str = "consecutive"
     num_chars: int = 10000
     val_chars: int = 0
@@ -74,14 +86,29 @@ class TrainSettings:
     patience: Optional[int] = None
     lr_decay: float = 1.0
     dropout: float = 0.0
+    optimizer: str = "sgd"
+    embed_size: Optional[int] = None
+
+    def __post_init__(self):
+        defaults = OPTIMIZER_DEFAULTS.get(self.optimizer, OPTIMIZER_DEFAULTS["sgd"])
+        for name in ("lr", "clipping_theta"):
+            if getattr(self, name) is None:
+                setattr(self, name, defaults[name])
+        for name in ("embed_size", "patience"):  # 0: one-hot input, no early stop (None)
+            if type(getattr(self, name)) is int and getattr(self, name) == 0:
+                setattr(self, name, None)
 
     @classmethod
     def create(cls, **given: Any) -> TrainSettings:
-        """Settings with ``given`` values; with ``data``, :data:`OWN_TEXT_DEFAULTS` for the rest."""
+        """Settings with ``given`` values; with ``data``, :data:`OWN_TEXT_DEFAULTS` for the rest
+        (without validation, ``val_frac=0``, not its decay and patience, unless given)."""
         if given.get("data") is not None:
             defaults = dict(OWN_TEXT_DEFAULTS)
             if given.get("val_chars"):  # held out by count: no fraction on top
                 defaults["val_frac"] = 0.0
+            elif given.get("val_frac") == 0:
+                for name in _NEED_VALIDATION:
+                    del defaults[name]
             given = dict(defaults, **given)
         return cls(**given)
 
@@ -114,7 +141,8 @@ class TrainSettings:
         if not self.prefixes and self.data is None:
             raise ValueError("prefixes must name at least one prefix")
         needed, memory = training_bytes(self.cell, self.num_hiddens, self.num_layers, vocab_size,
-                                        self.batch_size, self.num_steps), memory_bytes()
+                                        self.batch_size, self.num_steps,
+                                        self.embed_size), memory_bytes()
         if memory is not None and needed > memory:
             raise ValueError(
                 "num_hiddens=%d with num_layers=%d needs about %.3g GB to train, more than "
@@ -147,11 +175,8 @@ class TrainSettings:
 
 @dataclasses.dataclass
 class Text:
-    """The encoded training text, the held-out text after it, and the vocabulary.
-
-    ``train`` and ``val`` are lists for *The Time Machine* (as the chapter's
-    loader returns them) and ``int32`` arrays for a text file.
-    """
+    """The training text, the held-out text after it (lists for *The Time Machine*, as the
+    chapter's loader returns them, ``int32`` arrays for a file), and the vocabulary."""
 
     train: object
     val: object

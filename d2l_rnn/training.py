@@ -2,10 +2,11 @@
 
 :class:`GluonEpoch` is the Gluon side of the engine in :mod:`d2l_rnn.loop`:
 its :meth:`~GluonEpoch.train_batch` runs the forward and backward pass on
-each device's rows (one device is the case of one), then one clipped SGD
-update (:mod:`d2l_rnn.optimizer`). :func:`make_epoch` builds it for one
-device, several, or a kvstore job: the one place that choice is made, for
-:func:`train_and_predict_rnn_gluon` and the command line alike.
+each device's rows (one device is the case of one), then one clipped
+update (:mod:`d2l_rnn.optimizer`: the chapter's SGD, Adam or RMSprop).
+:func:`make_epoch` builds it for one device, several, or a kvstore job:
+the one place that choice is made, for :func:`train_and_predict_rnn_gluon`
+and the command line alike.
 
 The loop keeps MXNet's asynchronous engine busy. Python never waits inside
 an epoch: the loss is summed on the device, and the clipping scale
@@ -35,7 +36,7 @@ from .loop import (
     run_epoch,
     sequence_loss,
 )
-from .optimizer import ClippedSGDTrainer, make_trainer
+from .optimizer import ClippedTrainer, check_optimizer, make_trainer
 
 __all__ = ["GluonEpoch", "make_epoch", "train_epoch", "evaluate_perplexity",
            "train_and_predict_rnn_gluon"]
@@ -51,7 +52,7 @@ class GluonEpoch:
     ``model`` is initialised on every device of ``parallel`` (a
     :class:`~d2l_rnn.distributed.parallel.DataParallel`: the devices, and this
     process's rows of each global ``(batch_size, num_steps)`` batch). A
-    :class:`~d2l_rnn.optimizer.ClippedSGDTrainer` clips the gradient to
+    :class:`~d2l_rnn.optimizer.ClippedTrainer` clips the gradient to
     ``clipping_theta`` and updates on any number of devices; any other
     trainer steps after ``grad_clipping``, on one device.
     """
@@ -108,7 +109,7 @@ class GluonEpoch:
 
     def _update(self):
         # The loss is a mean already, so the gradient needs no rescaling.
-        if isinstance(self.trainer, ClippedSGDTrainer):
+        if isinstance(self.trainer, ClippedTrainer):
             return self.trainer.clipped_step(self.clipping_theta)
         if self._params is None:
             ctx = self.parallel.ctxs[0]
@@ -119,16 +120,20 @@ class GluonEpoch:
 
 
 def make_epoch(model, lr, corpus_indices, batch_size, num_steps, clipping_theta, ctx,
-               kvstore="device", is_random_iter=False):
-    """Return the :class:`GluonEpoch` for ``model`` on ``ctx``, with the chapter's SGD.
+               kvstore="device", is_random_iter=False, optimizer="sgd"):
+    """Return the :class:`GluonEpoch` for ``model`` on ``ctx``; by default with the chapter's SGD.
 
     ``ctx`` is one context or a list (several devices train data parallel);
     ``kvstore`` is ``'device'`` or, in a job started by a launcher,
-    ``'dist_sync'`` / ``'dist_async'``. The epoch's ``trainer`` attribute is
-    the optimizer (for checkpoints).
+    ``'dist_sync'`` / ``'dist_async'``. ``optimizer`` is ``'sgd'``,
+    ``'adam'`` or ``'rmsprop'`` (:func:`~d2l_rnn.optimizer.make_trainer`;
+    ``lr=None`` is its default rate). The epoch's ``trainer`` attribute is
+    the optimizer (for checkpoints). Raises ValueError for an unknown
+    optimizer, or one other than SGD with ``dist_async`` (:func:`check_optimizer`).
     """
+    check_optimizer(optimizer, kvstore)
     parallel = DataParallel(context_list(ctx), batch_size, kvstore)
-    trainer = make_trainer(model, lr, kvstore=parallel.kvstore)
+    trainer = make_trainer(model, lr, optimizer, kvstore=parallel.kvstore)
     if parallel.worker is not None:
         parallel.worker.prepare(trainer.optimizer)
     return GluonEpoch(model, trainer, corpus_indices, batch_size, num_steps, clipping_theta,

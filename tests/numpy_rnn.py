@@ -96,10 +96,14 @@ def run_model(model, ids, state):
     """Return ``(output, state)`` of an ``RNNModel`` on ``ids`` ``(batch_size, num_steps)``.
 
     ``output`` has shape ``(num_steps * batch_size, vocab_size)``, time-major,
-    as ``RNNModel`` promises.
+    as ``RNNModel`` promises. The input is one-hot, or with an embedding the
+    embedding's rows.
     """
     ids = np.asarray(ids, dtype=np.int64)
-    X = np.eye(model.vocab_size)[ids.T]  # (steps, batch, vocab): one-hot, TNC
+    if getattr(model, "embedding", None) is None:
+        X = np.eye(model.vocab_size)[ids.T]  # (steps, batch, vocab): one-hot, TNC
+    else:  # (steps, batch, embed_size)
+        X = model.embedding.weight.data().asnumpy().astype(np.float64)[ids.T]
     Y, state = run_layer(model.rnn, X, [np.asarray(s) for s in state])
     weight = model.dense.weight.data().asnumpy().astype(np.float64)
     bias = model.dense.bias.data().asnumpy().astype(np.float64)

@@ -15,6 +15,11 @@ KINDS = {
     "rnn-random": dict(cell="rnn", sampler="random"),
     "lstm-dropout": dict(cell="lstm", num_layers=2, dropout=0.3),
     "lstm-dropout-random": dict(cell="lstm", num_layers=2, dropout=0.3, sampler="random"),
+    # Optimizers with a state (Adam's moments and step counts, RMSprop's mean square), and
+    # the own-text recipe's shape: a GRU fed an embedding.
+    "lstm-dropout-adam": dict(cell="lstm", num_layers=2, dropout=0.3, optimizer="adam"),
+    "gru-embed-rmsprop-random": dict(cell="gru", embed_size=8, dropout=0.2,
+                                     optimizer="rmsprop", sampler="random"),
 }
 
 

@@ -19,7 +19,10 @@ from d2l_rnn.data import load_corpus
 WORDS = ["l'été", "naïve", "café", "Straße", "über", "façade", "año", "smörgåsbord", "the",
          "time", "traveller", "Ωmega", "Ärger"]
 OTHER = ["日本語", "😀", "🚀", "中文", "ÆØÅ", "ß"]
-SMALL = [*TINY, "--batch-size", "8", "--num-steps", "10"]
+# The chapter's model and SGD, not --data's recipe: these tests follow its rates and epochs.
+CHAPTER_MODEL = ["--cell", "rnn", "--embed-size", "0", "--optimizer", "sgd", "--dropout", "0",
+                 "--lr-decay", "1", "--patience", "0"]
+SMALL = [*TINY, "--batch-size", "8", "--num-steps", "10", *CHAPTER_MODEL]
 
 
 def _lines(words, num_lines, seed):
@@ -241,7 +244,7 @@ BAD_TRAIN = [
     (lambda t: ("--val-frac", "0.1", "--val-chars", "300"), "both hold text out; give one"),
     (lambda t: ("--dropout", "-0.5"), "argument --dropout: expected a number in [0, 1)"),
     (lambda t: ("--dropout", "1"), "argument --dropout: expected a number in [0, 1)"),
-    (lambda t: ("--patience", "0"), "argument --patience: expected a positive integer"),
+    (lambda t: ("--patience", "-1"), "argument --patience: expected an integer >= 0"),
     (lambda t: ("--patience", "3"), "patience and lr_decay follow the validation perplexity"),
     (lambda t: ("--lr-decay", "0.5", "--val-chars", "300"), "argument --lr-decay: expected a"),
     (lambda t: ("--log", t / "log.txt"), "must end in .csv"),

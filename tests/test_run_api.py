@@ -7,6 +7,8 @@ Planted bugs these tests caught (each seen failing, then restored):
 - the dropout reseed skipped (lstm-dropout cases), and the parameters' draw left to the
   first batch (test_the_parameters_are_drawn_right_after_seeding);
 - the carried hidden state not restored (rnn-mid);
+- Adam's update counts not restored, so its bias correction restarts (lstm-dropout-adam-*),
+  and the optimizer's saved state not put back (gru-embed-rmsprop-random-mid, adam);
 - a user's initialised model initialised again (test_a_users_model_...);
 - find_resumable ignoring best/ (the issue's "holds no checkpoint" after Ctrl-C);
 - save_root keeping DIR/best (a resumed run saving into DIR/best/best);
@@ -44,7 +46,9 @@ def _whole(kind, s):
 
 @pytest.mark.parametrize("kind,stop", [
     ("rnn", "mid"), ("rnn-random", "mid"), ("lstm-dropout", "mid"),
-    ("lstm-dropout-random", "mid"), ("rnn", "end"), ("lstm-dropout-random", "end")])
+    ("lstm-dropout-random", "mid"), ("rnn", "end"), ("lstm-dropout-random", "end"),
+    ("lstm-dropout-adam", "mid"), ("gru-embed-rmsprop-random", "mid"),
+    ("lstm-dropout-adam", "end")])
 def test_a_run_stopped_and_resumed_is_the_uninterrupted_run(kind, stop, tmp_path):
     s = settings(kind, num_epochs=2)
     whole = _whole(kind, s)

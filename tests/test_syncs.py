@@ -50,13 +50,15 @@ def test_the_counter_sees_a_read(syncs):
     assert syncs == ["MXNDArraySyncCopyToCPU"]
 
 
-@pytest.mark.parametrize("is_random_iter", [False, True])
-def test_train_epoch_syncs_once(is_random_iter, time_machine, ctx, syncs):
+@pytest.mark.parametrize("is_random_iter,optimizer", [(False, "sgd"), (True, "sgd"),
+                                                      (False, "adam"), (False, "rmsprop")])
+def test_train_epoch_syncs_once(is_random_iter, optimizer, time_machine, ctx, syncs):
+    """Planted bug it caught: Adam's and RMSprop's step reading the norm back (asscalar)."""
     corpus_indices, _, _, vocab_size = time_machine
     model = d2l.RNNModel(rnn.RNN(32), vocab_size)
     model.initialize(ctx=ctx)
     model.hybridize(static_alloc=True)
-    trainer = make_trainer(model, 1.0)
+    trainer = make_trainer(model, None, optimizer)
     mean_loss = train_epoch(model, trainer, corpus_indices, 32, 35, 1e-2, ctx, is_random_iter)
     assert mean_loss > 0
     assert len(syncs) == 1

@@ -9,6 +9,7 @@ same bounds as one typed on the command line.
 import os
 
 from ..model import CELLS, MAX_LAYERS
+from ..optimizer import OPTIMIZERS
 from .checks import check_count, check_fraction, check_number, check_positive_int
 from .text import check_encoding
 
@@ -19,6 +20,7 @@ SAMPLERS = ("consecutive", "random")
 MAX_SEED = 2 ** 32 - 1  # NumPy's and MXNet's seeds are 32-bit
 MAX_GENERATED = 10 ** 6  # characters of one sample
 MAX_COUNT = 10 ** 9  # epochs, characters: far beyond any run, short of an overflow
+MAX_EMBED = 1 << 16  # embedding sizes: as many as the largest vocabulary
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
@@ -56,6 +58,8 @@ def _check_kind(kind, expected):
 _CHECKS = {
     "cell": lambda n, v: _check_choice(n, v, CELLS),
     "sampler": lambda n, v: _check_choice(n, v, SAMPLERS),
+    "optimizer": lambda n, v: _check_choice(n, v, OPTIMIZERS),
+    "embed_size": _optional(lambda n, v: check_count(n, v, MAX_EMBED)),  # 0: one-hot
     "num_layers": lambda n, v: check_positive_int(n, v, MAX_LAYERS),
     "num_chars": _optional(lambda n, v: check_positive_int(n, v, MAX_COUNT)),
     "lr": check_number, "clipping_theta": check_number,
@@ -67,7 +71,7 @@ _CHECKS = {
     "lower": _check_kind(bool, "true or false"),
     "encoding": lambda n, v: check_encoding(v, n),
     "val_frac": check_fraction, "dropout": check_fraction,
-    "patience": _optional(lambda n, v: check_positive_int(n, v, MAX_COUNT)),
+    "patience": _optional(lambda n, v: check_count(n, v, MAX_COUNT)),  # 0: never
     "lr_decay": lambda n, v: check_number(n, v, 1.0, inclusive=True),
     # A training run's save schedule (0: never).
     "save_every_batches": _optional(lambda n, v: check_count(n, v, MAX_COUNT)),
@@ -81,18 +85,21 @@ def check_setting(name, value):
     return check(name, value)
 
 
-def training_bytes(cell, num_hiddens, num_layers, vocab_size, batch_size, num_steps):
+def training_bytes(cell, num_hiddens, num_layers, vocab_size, batch_size, num_steps,
+                   embed_size=None):
     """A generous estimate of the memory training takes, in bytes.
 
-    Weights, gradients and a copy of each, plus every step's activations
-    kept for back-propagation, in float32.
+    Weights, gradients and two copies (Adam's state: its two moments), plus
+    every step's activations kept for back-propagation, in float32.
     """
-    gates, inputs, params = _GATES.get(cell, 4), vocab_size, vocab_size * (num_hiddens + 1)
+    gates, params = _GATES.get(cell, 4), vocab_size * (num_hiddens + 1)
+    inputs = vocab_size if embed_size is None else embed_size
+    params += 0 if embed_size is None else vocab_size * embed_size
     for _ in range(num_layers):
         params += gates * num_hiddens * (inputs + num_hiddens + 2)
         inputs = num_hiddens
     activations = num_steps * batch_size * (4 * gates * num_hiddens * num_layers + 3 * vocab_size)
-    return 4 * (3 * params + activations)
+    return 4 * (4 * params + activations)
 
 
 def memory_bytes():

@@ -21,7 +21,7 @@ __all__ = ["check_vocab", "vocabulary_problem", "check_hparams", "check_settings
            "check_state", "degenerate_mt", "EXTRA_SETTINGS", "MAX_VOCAB"]
 
 _MODEL_KEYS = {"cell", "activation", "num_hiddens", "num_layers", "bidirectional", "dropout",
-               "output_dropout", "vocab_size"}
+               "output_dropout", "vocab_size", "embed_size"}
 MAX_VOCAB, _MAX_HIDDENS = 1 << 16, 1 << 20
 # Settings a training run keeps besides TrainSettings: how often it saves.
 EXTRA_SETTINGS = ("save_every", "save_every_batches", "save_every_minutes")
@@ -84,6 +84,10 @@ def _check_model(path, model, vocab_size):
         value = model.get(name, 0.0)
         need(_is_real(value) and 0 <= value < 1, path,
              "model.%s must be a number from 0 to below 1" % name)
+    embed_size = model.get("embed_size")
+    need(embed_size is None or _is_int(embed_size, 1, MAX_VOCAB), path,
+         "model.embed_size must be null (one-hot input) or an integer from 1 to %d"
+         % MAX_VOCAB)
     need(_is_int(model.get("vocab_size"), 1, MAX_VOCAB), path,
          "model.vocab_size must be a positive integer")
     need(model["vocab_size"] == vocab_size, path, "model.vocab_size is %d but vocab.json has "

@@ -4,9 +4,12 @@
 you can run any code. What a trainer needs to go on is small and plain: the
 optimizer's name and learning rate, its update counts (JSON, trainer.json),
 and per parameter a state that is nothing, one array or a tuple of arrays
-(SGD with momentum: one array; the chapter's SGD: nothing). The arrays go
-into trainer.params with ``nd.save``. A state of any other shape cannot be
-stored this way, and saving it is refused with a ValueError.
+(SGD with momentum: one array; the chapter's SGD: nothing; Adam: its two
+moments, in that order; RMSprop: its mean square). The arrays go into
+trainer.params with ``nd.save``, named ``I`` or ``I.J`` (parameter ``I``,
+array ``J`` of its tuple), so a tuple comes back in its order. A state of
+any other shape cannot be stored this way, and saving it is refused with a
+ValueError.
 
 Every state array must hold finite numbers, when saved and when read back
 (a NaN moment would make every parameter NaN after one step), and must
@@ -134,6 +137,9 @@ def read_trainer_state(snapshot, doc, arrays_data):
                  % (name, path.name))
         used.update(names)
         got = [arrays[n] for n in names]
+        for name, array in zip(names, got):  # Adam's moments, RMSprop's mean square, ...
+            need(np.isfinite(array.asnumpy()).all(), arrays_path,
+                 "optimizer state %s holds NaN or infinite values" % name)
         states[int(key)] = None if layout is None else got[0] if layout == "array" \
             else tuple(got)
     need(used == set(arrays), arrays_path, "it holds arrays that trainer.json does not list")

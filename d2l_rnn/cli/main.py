@@ -10,12 +10,14 @@ exits with 130 or 143.
 import argparse
 import signal
 import sys
+import textwrap
 
 from .._compat import import_mxnet
 from .._util import console
 from .._util.errors import mxnet_message
 from ..distributed.kvstore import KVSTORES
 from ..model import CELLS
+from ..optimizer import OPTIMIZER_DEFAULTS, OPTIMIZERS
 from ..settings import SAMPLERS, TrainSettings
 from . import commands, use
 from .commands import UsageError
@@ -31,14 +33,36 @@ from .options import (
     add_own_text,
     add_sampling,
     add_saving,
+    flags_with_data,
 )
+from .options import default_help as _default
 
 __all__ = ["build_parser", "main"]
 
 _CHAPTER = TrainSettings()
 
 
+def _per_optimizer(name):
+    return "default: " + ", ".join("%g for %s" % (d[name], o)
+                                   for o, d in OPTIMIZER_DEFAULTS.items())
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's layout, but a line never breaks inside a flag's name (``--embed-``)."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text, width, indent):
+        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         # argparse would print the usage block too; one line says enough.
         raise UsageError("%s: error: %s (see %s --help)" % (self.prog, message, self.prog))
@@ -53,25 +77,35 @@ def _add_train(subparsers):
         "progress, with a checkpoint of that point when there is a --save folder. With "
         "--resume DIR the model, optimizer, random state, place in the epoch "
         "and settings come from the checkpoint; flags given again override the training "
-        "settings, except the model's shape, --dropout and --seed, which must match.")
+        "settings, except the model's shape, --dropout, --optimizer and --seed, which must "
+        "match. --data changes the defaults of %s to a recipe measured to train well on one's "
+        "own text (each flag's help names both defaults)."
+        % ", ".join(flags_with_data()))
     d = _CHAPTER
-    p.add_argument("--cell", choices=CELLS, help="recurrent layer (default: %s)" % d.cell)
+    p.add_argument("--cell", choices=CELLS, help="recurrent layer (%s)" % _default("cell"))
     p.add_argument("--num-hiddens", type=_positive_int, metavar="N",
-                   help="hidden units per layer (default: %d)" % d.num_hiddens)
+                   help="hidden units per layer (%s)" % _default("num_hiddens"))
     p.add_argument("--num-layers", type=_layers, metavar="N",
-                   help="stacked recurrent layers (default: %d)" % d.num_layers)
+                   help="stacked recurrent layers (%s)" % _default("num_layers"))
+    p.add_argument("--embed-size", type=_count, metavar="N",
+                   help="feed the recurrent layer a learned embedding of N values per "
+                   "character instead of a one-hot vector (%s; 0 = one-hot); fixed by "
+                   "the checkpoint on --resume" % _default("embed_size", none="one-hot"))
     p.add_argument("--epochs", type=_positive_int, metavar="N", dest="num_epochs",
                    help="train until this epoch; with --resume the total, not extra epochs "
                    "(default: %d)" % d.num_epochs)
     p.add_argument("--num-steps", type=_positive_int, metavar="N",
-                   help="time steps per minibatch (default: %d)" % d.num_steps)
+                   help="time steps per minibatch (%s)" % _default("num_steps"))
     p.add_argument("--batch-size", type=_positive_int, metavar="N",
-                   help="sequences per minibatch (default: %d)" % d.batch_size)
+                   help="sequences per minibatch (%s)" % _default("batch_size"))
+    p.add_argument("--optimizer", choices=OPTIMIZERS,
+                   help="sgd: plain SGD, the chapter's; adam; rmsprop (%s); fixed by the "
+                   "checkpoint on --resume" % _default("optimizer"))
     p.add_argument("--lr", type=_number(low=0.0), metavar="LR",
-                   help="SGD learning rate (default: %g)" % d.lr)
+                   help="learning rate (%s)" % _per_optimizer("lr"))
     p.add_argument("--clip", type=_number(low=0.0), metavar="THETA", dest="clipping_theta",
-                   help="clip the gradients' global L2 norm to THETA (default: %g)"
-                   % d.clipping_theta)
+                   help="clip the gradients' global L2 norm to THETA (%s)"
+                   % _per_optimizer("clipping_theta"))
     p.add_argument("--sampler", choices=SAMPLERS,
                    help="minibatch sampling; consecutive carries the hidden state across "
                    "batches (default: %s, the chapter's code)" % d.sampler)

@@ -12,12 +12,31 @@ from .._util.checks import BadValue, check_count, check_fraction, check_number, 
 from .._util.setting_checks import MAX_COUNT
 from ..model import MAX_LAYERS
 from ..run import SAVE_EVERY, SAVE_EVERY_MINUTES, parse_duration
-from ..settings import MAX_GENERATED, MAX_SEED
+from ..settings import MAX_GENERATED, MAX_SEED, OWN_TEXT_DEFAULTS, TrainSettings
 
 __all__ = ["add_own_text", "add_saving", "add_sampling", "add_checkpoint", "add_evaluate",
-           "MAX_SAMPLES"]
+           "MAX_SAMPLES", "default_help", "flags_with_data"]
 
 MAX_SAMPLES = 10 ** 4  # samples of one generate command
+_CHAPTER = TrainSettings()
+# Defaults --data changes that are not a flag's own (all of the text, samples from its start).
+_NOT_FLAGS = ("num_chars", "prefixes", "val_frac")
+
+
+def default_help(name, fmt="%s", none="none"):
+    """``default: V`` for the setting ``name``, and ``; with --data: W`` where --data changes it."""
+    def shown(value):
+        return none if value is None else fmt % (value,)
+    text = "default: " + shown(getattr(_CHAPTER, name))
+    if name in OWN_TEXT_DEFAULTS and name not in _NOT_FLAGS:
+        text += "; with --data: " + shown(OWN_TEXT_DEFAULTS[name])
+    return text
+
+
+def flags_with_data():
+    """The flags whose defaults --data changes (to the recipe for one's own text)."""
+    return ["--" + name.replace("_", "-") for name in OWN_TEXT_DEFAULTS if name not in _NOT_FLAGS]
+
 
 def _flag_type(check, convert, **bounds):
     """An argparse type: ``convert`` the text, then apply the library's own ``check``."""
@@ -95,15 +114,15 @@ def add_own_text(p):
     p.add_argument("--val-frac", type=_fraction(), metavar="F",
                    help="hold out the last fraction F of the text for validation (default: "
                    "0.05 with --data, else 0); not together with --val-chars")
-    p.add_argument("--patience", type=_positive_int, metavar="N",
-                   help="stop after N epochs without a better validation perplexity "
-                   "(default: never)")
+    p.add_argument("--patience", type=_count, metavar="N",
+                   help="stop after N epochs without a better validation perplexity (%s; "
+                   "0 = never)" % default_help("patience", none="never"))
     p.add_argument("--lr-decay", type=_number(low=1.0, inclusive=True), metavar="F",
                    help="divide the learning rate by F after each epoch without a better "
-                   "validation perplexity (default: 1, never)")
+                   "validation perplexity (%s; 1 = never)" % default_help("lr_decay", "%g"))
     p.add_argument("--dropout", type=_fraction(), metavar="P",
                    help="dropout between stacked layers and before the output layer "
-                   "(default: 0); fixed by the checkpoint on --resume")
+                   "(%s); fixed by the checkpoint on --resume" % default_help("dropout", "%g"))
     p.add_argument("--log", metavar="FILE.csv",
                    help="write a row per epoch (epoch, perplexity, val_perplexity, lr, "
                    "grad_norm, seconds) as training goes; continued on --resume")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checks import check_prefix
+from .._util.metrics import perplexity_bits
 from .._util.setting_checks import memory_bytes
 from .._util.text_file import load_ids
 from ..checkpoint import CheckpointError, find_best
@@ -94,6 +95,7 @@ def evaluate(args):
         raise _fail("--data %s has %d character; evaluation needs at least 2"
                     % (args.data, len(corpus)))
     perplexity = evaluate_perplexity(checkpoint.model, corpus, ctx)
-    print("perplexity %f on %d characters of %s (%s, epoch %d)"
-          % (perplexity, len(corpus), args.data, checkpoint.path, checkpoint.epoch))
+    print("perplexity %f (%.4f bits per character) on %d characters of %s (%s, epoch %d)"
+          % (perplexity, perplexity_bits(perplexity), len(corpus), args.data,
+             checkpoint.path, checkpoint.epoch))
     return 0

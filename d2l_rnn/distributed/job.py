@@ -38,9 +38,10 @@ from ..training import train_and_predict_rnn_gluon
 __all__ = ["job_defaults", "load_job", "run_job", "main"]
 
 # What the chapter's function cannot do: only the command line samples at
-# random, holds text out, trains on another text, stops early or drops out.
+# random, holds text out, trains on another text, stops early, drops out, uses
+# another optimizer than SGD or an embedding.
 _NOT_IN_JOBS = ("sampler", "val_chars", "data", "lower", "encoding", "val_frac", "patience",
-                "lr_decay", "dropout")
+                "lr_decay", "dropout", "optimizer", "embed_size")
 MAX_JOB_BYTES = 1 << 20  # a job file is a few settings
 
 

@@ -15,7 +15,11 @@ per layer ``i`` and direction (``l`` forward, ``r`` backward),
 H)`` and the two biases ``(G * H,)``, with the ``G`` gates stacked in the
 order LSTM: input, forget, candidate, output; GRU: reset, update, new, where
 the new gate scales its whole recurrent term (bias included) by the reset
-gate. The state is ``(layers * directions, batch, H)``, each layer's
+gate. The first layer's input is one-hot, or a row of the model's
+embedding ``E`` ``(vocab_size, embed_size)``: either way its input term for
+character ``i`` is row ``i`` of a table computed once, ``Wx.T`` or ``E @
+Wx.T`` (plus the biases), so a step looks the term up instead of
+multiplying. The state is ``(layers * directions, batch, H)``, each layer's
 forward direction first. A bidirectional layer runs its backward direction
 over each call's characters last to first, from the state the previous call
 left, exactly as the fused operator does on the same calls.
@@ -57,7 +61,8 @@ def supports(model, ctx):
     """Whether :func:`host_feed` computes exactly what ``model`` does on ``ctx``.
 
     True for an :class:`~d2l_rnn.RNNModel` (not a subclass with its own
-    forward pass) around a plain Gluon RNN, GRU or LSTM layer in float32
+    forward pass), with one-hot input or an ``nn.Embedding``, around a plain
+    Gluon RNN, GRU or LSTM layer in float32
     (any number of layers, either direction, with or without dropout, which
     generation does not apply), on a CPU context. False for a GPU context,
     in autograd's training mode (where dropout applies), for an LSTM with a
@@ -68,8 +73,10 @@ def supports(model, ctx):
     from ..model import RNNModel
     rnn, nn = mx.gluon.rnn, mx.gluon.nn
     layer, dense = getattr(model, "rnn", None), getattr(model, "dense", None)
+    embedding = getattr(model, "embedding", None)
     if not (ctx.device_type == "cpu" and not mx.autograd.is_training()   # no dropout
             and isinstance(model, RNNModel)
+            and (embedding is None or type(embedding) is nn.Embedding)
             and type(model).hybrid_forward is RNNModel.hybrid_forward
             and type(layer) in (rnn.RNN, rnn.GRU, rnn.LSTM) and layer._mode in _GATES
             and layer._projection_size is None and layer._lstm_state_clip_min is None
@@ -77,19 +84,22 @@ def supports(model, ctx):
             and type(dense) is nn.Dense and dense.act is None and dense.bias is not None):
         return False
     params = [p for group in _layer_params(layer) for d in group for p in d]
-    return all(np.dtype(p.dtype) == np.float32 for p in params + [dense.weight, dense.bias])
+    params += [dense.weight, dense.bias] + ([] if embedding is None else [embedding.weight])
+    return all(np.dtype(p.dtype) == np.float32 for p in params)
 
 
 def _read_weights(model, ctx):
     """The model's weights as NumPy arrays, in one host sync.
 
-    Returns ``(layers, dense_weight, dense_bias)``, ``layers`` as
-    :func:`_layer_params` orders them.
+    Returns ``(layers, dense_weight, dense_bias, embedding)``, ``layers`` as
+    :func:`_layer_params` orders them, ``embedding`` None for one-hot input.
     """
     mx = import_mxnet()
     nested = _layer_params(model.rnn)
     params = [p for group in nested for d in group for p in d]
     params += [model.dense.weight, model.dense.bias]
+    if model.embedding is not None:
+        params.append(model.embedding.weight)
     try:
         arrays = [p.data(ctx) for p in params]
     except mx.gluon.parameter.DeferredInitializationError:
@@ -104,7 +114,7 @@ def _read_weights(model, ctx):
         start += a.size
     it = iter(pieces)
     layers = [[tuple(next(it) for _ in range(4)) for _ in group] for group in nested]
-    return layers, next(it), next(it)
+    return layers, next(it), next(it), next(it, None)
 
 
 def _sigmoid(x):
@@ -115,15 +125,17 @@ def _sigmoid(x):
 class _Direction:
     """One direction of one layer: input projection, recurrence and cell."""
 
-    def __init__(self, mode, weights, first):
+    def __init__(self, mode, weights, first, embedding=None):
         Wx, Wh, bx, bh = weights
         H = Wh.shape[1]
         # Fold the recurrent bias into the input's where the cell adds them
         # anyway: all of it but the GRU new gate's, which the reset gate scales.
         folded = bh.copy() if mode != "gru" else np.concatenate([bh[:2 * H], 0 * bh[2 * H:]])
         self.bias_new = bh[2 * H:] if mode == "gru" else None
-        # First layer: the input is one-hot, so its product is a row lookup.
-        self.table = np.ascontiguousarray(Wx.T + bx + folded) if first else None
+        # First layer: the input is one-hot or an embedding's row, so its
+        # product is a row lookup in a (vocab_size, G * H) table.
+        inputs = None if not first else Wx.T if embedding is None else embedding @ Wx.T
+        self.table = None if inputs is None else np.ascontiguousarray(inputs + bx + folded)
         self.Wx, self.bias = (None, None) if first else (Wx, bx + folded)
         self.Wh, self.H, self.cell = Wh, H, getattr(self, "_" + mode)
 
@@ -158,9 +170,9 @@ class _HostModel:
     """The model's weights and its state for one sequence, on the host."""
 
     def __init__(self, model, ctx):
-        layers, self.Wd, self.bd = _read_weights(model, ctx)
+        layers, self.Wd, self.bd, embedding = _read_weights(model, ctx)
         mode = model.rnn._mode
-        self.layers = [[_Direction(mode, w, i == 0) for w in group]
+        self.layers = [[_Direction(mode, w, i == 0, embedding) for w in group]
                        for i, group in enumerate(layers)]
         size = (sum(len(group) for group in layers), model.rnn._hidden_size)
         self.h = np.zeros(size, np.float32)

@@ -2,7 +2,8 @@
 
 A resumed run takes its settings from the checkpoint and the changes it is
 given, by the rules the command line's ``--resume`` follows: the model's
-shape, its dropout and the seed are fixed (:data:`FIXED_ON_RESUME`), since a
+shape (its embedding too), its dropout, the optimizer (whose state the
+checkpoint holds) and the seed are fixed (:data:`FIXED_ON_RESUME`), since a
 run with other values would not be the same run; everything else (the
 number of epochs, the learning rate, validation, the samples, ...) may
 change. The training text must have the checkpoint's vocabulary.
@@ -17,8 +18,9 @@ from .folder import find_resumable
 __all__ = ["FIXED_ON_RESUME", "FixedSettingError", "VocabularyError", "resume_settings",
            "check_vocabulary", "load_resumable"]
 
-# Settings that define the model's shape or its random stream.
-FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout")
+# Settings that define the model's shape, its random stream or its optimizer's state.
+FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout", "embed_size",
+                   "optimizer")
 
 
 class FixedSettingError(ValueError):
@@ -26,7 +28,8 @@ class FixedSettingError(ValueError):
 
     def __init__(self, name, given, saved):
         super().__init__("%s=%r does not match the checkpoint's %r: the model's shape, its "
-                         "dropout and the seed cannot change on resume" % (name, given, saved))
+                         "dropout, the optimizer and the seed cannot change on resume"
+                         % (name, given, saved))
         self.name, self.given, self.saved = name, given, saved
 
 
@@ -71,9 +74,10 @@ def resume_settings(checkpoint, **overrides):
     arch = checkpoint.architecture
     saved = dataclasses.replace(
         TrainSettings.from_dict(checkpoint.settings), cell=arch["cell"],
-        num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"])
-    for name in FIXED_ON_RESUME:
-        if name in overrides and overrides[name] != getattr(saved, name):
+        num_hiddens=arch["num_hiddens"], num_layers=arch["num_layers"],
+        embed_size=arch.get("embed_size"))
+    for name in FIXED_ON_RESUME:  # embed_size 0 is None: one-hot input
+        if name in overrides and (overrides[name] or None) != (getattr(saved, name) or None):
             raise FixedSettingError(name, overrides[name], getattr(saved, name))
     if "prefixes" in overrides:
         overrides["prefixes"] = tuple(overrides["prefixes"])

@@ -33,7 +33,7 @@ def _settings_of(settings, model, text):
                          % (description["vocab_size"], text.vocab_size))
     return settings.__class__(**dict(
         vars(settings), cell=description["cell"], num_hiddens=description["num_hiddens"],
-        num_layers=description["num_layers"],
+        num_layers=description["num_layers"], embed_size=description["embed_size"],
         dropout=max(description["dropout"], description["output_dropout"])))
 
 
@@ -48,7 +48,8 @@ def start_model(settings, text, ctxs, model=None):
     set_seed(settings.seed)
     if model is None:
         model = build_model(settings.cell, settings.num_hiddens, settings.num_layers,
-                            text.vocab_size, dropout=settings.dropout)
+                            text.vocab_size, dropout=settings.dropout,
+                            embed_size=settings.embed_size)
         model.initialize(ctx=ctxs, init=init)
         _draw_parameters(model, ctxs[0])
         return settings, model

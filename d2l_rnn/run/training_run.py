@@ -55,7 +55,7 @@ class TrainingRun:
         (``Normal(0.01)`` after seeding with ``settings.seed``). A model of
         your own is trained as it is if initialised (so training goes on
         from its parameters), else initialised so; its shape replaces the
-        settings' ``cell``, ``num_hiddens``, ``num_layers`` and ``dropout``.
+        settings' ``cell``, ``num_hiddens``, ``num_layers``, ``embed_size`` and ``dropout``.
     kvstore : {'device', 'dist_sync', 'dist_async'}
         ``dist_*`` make this process one worker of a launched job: only
         worker 0 saves, with ``dist_async`` without the optimizer state, and
@@ -109,7 +109,7 @@ class TrainingRun:
             For a missing or damaged checkpoint.
         ValueError
             :class:`~.resume.FixedSettingError` for a change of the model's
-            shape, dropout or seed, :class:`~.resume.VocabularyError` for a
+            shape, dropout, optimizer or seed, :class:`~.resume.VocabularyError` for a
             text with another vocabulary, or a bad setting.
         """
         ctxs = context_list(try_gpu() if ctx is None else ctx)
@@ -137,7 +137,8 @@ class TrainingRun:
         model.hybridize(static_alloc=True)
         self.train_one_epoch = make_epoch(
             model, settings.lr, text.train, settings.batch_size, settings.num_steps,
-            settings.clipping_theta, ctxs, kvstore, is_random_iter=settings.sampler == "random")
+            settings.clipping_theta, ctxs, kvstore, is_random_iter=settings.sampler == "random",
+            optimizer=settings.optimizer)
         self.trainer, self.saves = self.train_one_epoch.trainer, self.train_one_epoch.parallel.saves
         self.saves_trainer = kvstore != "dist_async"
         if checkpoint is not None:
