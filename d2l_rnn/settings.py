@@ -6,6 +6,8 @@ command line, checkpoints, distributed job files, the demo and the
 benchmarks all take the chapter's values from here. A run on the user's own
 text (``data``) starts from :data:`OWN_TEXT_DEFAULTS` instead where they
 differ (:meth:`TrainSettings.create`), a recipe chosen by measurement.
+The text they select, :class:`Text` from :func:`load_text`, is read in
+:mod:`d2l_rnn._util.training_text` (both are named here too).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping, Optional
 
-from ._util.checks import check_prefix
 from ._util.setting_checks import (
     MAX_GENERATED,
     MAX_SEED,
@@ -22,7 +23,7 @@ from ._util.setting_checks import (
     memory_bytes,
     training_bytes,
 )
-from .data import ShortTextError, load_corpus, load_data_time_machine
+from ._util.training_text import Text, load_text
 from .optimizer import OPTIMIZER_DEFAULTS
 from .samplers import min_corpus_length
 
@@ -171,79 +172,3 @@ class TrainSettings:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: check_setting(k, v) for k, v in d.items() if k in known}
         return cls(**values)
-
-
-@dataclasses.dataclass
-class Text:
-    """The training text, the held-out text after it (lists for *The Time Machine*, as the
-    chapter's loader returns them, ``int32`` arrays for a file), and the vocabulary."""
-
-    train: object
-    val: object
-    char_to_idx: dict
-    idx_to_char: list
-
-    @property
-    def vocab_size(self):
-        return len(self.idx_to_char)
-
-    def opening(self, length=16):
-        """The start of the training text's first non-blank line: a prefix it can encode."""
-        start = "".join(self.idx_to_char[i] for i in self.train[:500])
-        line = next((ln.strip() for ln in start.splitlines() if ln.strip()), "")
-        return line[:length] or start[:1]
-
-
-def _read(settings, data_dir):
-    """The text to split, its vocabulary, and what to call it in messages."""
-    s = settings
-    if s.data is None:
-        wanted, name = s.num_chars + s.val_chars, "The Time Machine"
-        try:
-            corpus, char_to_idx, idx_to_char, _ = load_data_time_machine(data_dir,
-                                                                         num_chars=wanted)
-        except ShortTextError as err:
-            raise ValueError("num_chars + val_chars = %d, but %s has only %d characters"
-                             % (wanted, name, err.available)) from None
-    else:
-        wanted, name = None if s.num_chars is None else s.num_chars + s.val_chars, s.data
-        corpus, char_to_idx, idx_to_char, _ = load_corpus(
-            s.data, lower=s.lower, num_chars=wanted, encoding=s.encoding)
-    if wanted is not None and len(corpus) < wanted:
-        raise ValueError("num_chars + val_chars = %d, but %s has only %d characters"
-                         % (wanted, name, len(corpus)))
-    return corpus, char_to_idx, idx_to_char, name
-
-
-def load_text(settings, data_dir=None):
-    """Load the text, hold out its validation part, check it is long enough and the prefixes.
-
-    The vocabulary covers both parts, so every held-out character has an id.
-
-    Raises
-    ------
-    ValueError
-        If the text is shorter than asked for or too short for one batch
-        plus validation, a prefix has characters the vocabulary lacks (they
-        are named), or (with ``data``) the file cannot be read as text.
-    TypeError
-        For a ``data`` that is not a path.
-    """
-    s = settings
-    corpus, char_to_idx, idx_to_char, name = _read(s, data_dir)
-    held_out = s.val_chars or int(round(s.val_frac * len(corpus)))
-    if s.val_frac and held_out < 2:  # one character predicts nothing
-        raise ValueError("val_frac=%g of %s's %d characters holds out %d; validation needs "
-                         "at least 2" % (s.val_frac, name, len(corpus), held_out))
-    train = corpus[:len(corpus) - held_out]
-    needed = min_corpus_length(s.batch_size, s.num_steps, s.sampler)
-    if len(train) < needed:
-        raise ValueError(
-            "%s has %d characters; holding out %d for validation leaves %d to train on, but "
-            "batch_size=%d, num_steps=%d need at least %d with the %s sampler; use a longer "
-            "text or a smaller batch_size or num_steps" % (
-                name, len(corpus), held_out, len(train), s.batch_size, s.num_steps, needed,
-                s.sampler))
-    for prefix in s.prefixes:
-        check_prefix(prefix, char_to_idx)
-    return Text(train, corpus[len(train):], char_to_idx, idx_to_char)

@@ -14,17 +14,21 @@ import dataclasses
 import os
 import sys
 
+from .._util.foreign import ForeignCharacterError
 from ..checkpoint import CheckpointError, load_checkpoint
 from ..data import TextDecodeError
 from ..devices import parse_contexts
 from ..run import (
     FixedSettingError,
+    InitShapeError,
     TrainingRun,
     VocabularyError,
     check_log_path,
     load_resumable,
+    pick_snapshot,
     resume_settings,
 )
+from ..run.init_from import init_settings
 from ..settings import TrainSettings, load_text
 from .plotting import check_plot_path, plot_perplexity
 from .saving import fit_run, lock_save_dir, save_dir_of
@@ -48,12 +52,14 @@ def _ctxs(text):
         raise _fail("--ctx %s: %s; pass --ctx cpu or --ctx auto" % (text, err)) from None
 
 
-def _training_run(settings, ctxs, text, checkpoint, kvstore):
+def _training_run(settings, ctxs, text, checkpoint, args):
+    kvstore, given = args.kvstore, dataclasses.asdict(settings)
     try:
         if checkpoint is None:
             return TrainingRun(settings, ctxs, text, kvstore=kvstore)
-        return TrainingRun.resume(checkpoint, ctxs, text, kvstore=kvstore,
-                                  **dataclasses.asdict(settings))
+        if args.init_from:
+            return TrainingRun.init_from(checkpoint, ctxs, text, kvstore=kvstore, **given)
+        return TrainingRun.resume(checkpoint, ctxs, text, kvstore=kvstore, **given)
     except CheckpointError as err:  # the optimizer state or the position does not fit
         raise _fail(err) from None
     except (ValueError, RuntimeError) as err:  # devices, rows, a missing launcher
@@ -79,15 +85,40 @@ def _given(args):
     return given
 
 
-def _settings(given, checkpoint):
+def _starting_point(args, ctxs):
+    """The checkpoint the run goes on with (--resume) or starts from (--init-from), or None."""
+    if args.init_from and args.resume:
+        raise _fail("--init-from starts a new run from a checkpoint's weights, --resume goes on "
+                    "with a run (its weights, optimizer state and place): give one of them")
+    if args.which and not args.init_from:
+        raise _fail("--which chooses the snapshot of --init-from DIR; give --init-from too")
+    if args.resume:
+        return _load(args.resume, ctxs, resumable=True)
+    if not args.init_from:
+        return None
+    try:
+        return _load(pick_snapshot(args.init_from, args.which), ctxs)
+    except CheckpointError as err:
+        raise _fail(err) from None
+    except ValueError:
+        raise _fail("--init-from %s has no best snapshot (a best/ folder is kept when training "
+                    "with validation and --save); use --which last" % args.init_from) from None
+
+
+def _settings(given, checkpoint, init=False):
     try:
         if checkpoint is None:
             return TrainSettings.create(**given).check()
+        if init:
+            return init_settings(checkpoint, **given).check(len(checkpoint.idx_to_char))
         return resume_settings(checkpoint, **given).check()
-    except FixedSettingError as err:
-        raise _fail("--%s %s does not match the checkpoint's %s; drop the flag to resume, or "
-                    "start a new run without --resume"
-                    % (err.name.replace("_", "-"), err.given, err.saved)) from None
+    except (FixedSettingError, InitShapeError) as err:
+        flag = "--%s %s" % (err.name.replace("_", "-"), err.given)
+        if init:
+            raise _fail("%s does not match the checkpoint's %s: a run started with --init-from "
+                        "keeps its model's shape; drop the flag" % (flag, err.saved)) from None
+        raise _fail("%s does not match the checkpoint's %s; drop the flag to resume, or "
+                    "start a new run without --resume" % (flag, err.saved)) from None
     except ValueError as err:
         raise _fail(err) from None
 
@@ -104,9 +135,11 @@ def text_error(err, flag="--data"):
     return _fail(flag + message[len("path"):] if message.startswith("path ") else message)
 
 
-def _text(settings, checkpoint):
+def _text(settings, checkpoint, args):
     try:
-        text = load_text(settings)
+        text = load_text(settings, idx_to_char=checkpoint.idx_to_char if args.init_from else None)
+    except ForeignCharacterError as err:
+        raise _fail(err.naming(args.init_from, args.data).describe(flags=True)) from None
     except (ValueError, TypeError, OSError) as err:
         raise text_error(err) from None
     if checkpoint is not None and checkpoint.idx_to_char != text.idx_to_char:
@@ -135,9 +168,12 @@ def _checked_paths(args):
     return log, plot
 
 
-def _announce(run, checkpoint):
-    """Say on stderr where a resumed run goes on from."""
-    if checkpoint is not None and run.epoch < run.settings.num_epochs \
+def _announce(run, checkpoint, args):
+    """Say on stderr where a resumed run goes on from, or whose weights a new run starts from."""
+    if checkpoint is not None and args.init_from:
+        print("d2l-rnn: starting from the weights of %s (epoch %d)" % (
+            checkpoint.path, checkpoint.epoch), file=sys.stderr)
+    elif checkpoint is not None and run.epoch < run.settings.num_epochs \
             and not run.judge.exhausted:
         within = ", from batch %d" % (run.batch + 1) if run.batch else ""
         print("d2l-rnn: resuming %s at epoch %d of %d%s" % (
@@ -147,18 +183,18 @@ def _announce(run, checkpoint):
 def train(args):
     """``d2l-rnn train``; return the exit code."""
     ctxs = _ctxs(args.ctx)
-    checkpoint = _load(args.resume, ctxs, resumable=True) if args.resume else None
-    settings = _settings(_given(args), checkpoint)
-    text = _text(settings, checkpoint)
+    checkpoint = _starting_point(args, ctxs)
+    settings = _settings(_given(args), checkpoint, bool(args.init_from))
+    text = _text(settings, checkpoint, args)
     log, plot = _checked_paths(args)
-    run = _training_run(settings, ctxs, text, checkpoint, args.kvstore)
+    run = _training_run(settings, ctxs, text, checkpoint, args)
     try:
         save_dir = save_dir_of(args, run)
     except ValueError as err:
         raise _fail(err) from None
     lock = lock_save_dir(args, run, save_dir, _fail)
     try:
-        _announce(run, checkpoint)
+        _announce(run, checkpoint, args)
         result = fit_run(args, run, save_dir, log, checkpoint, _fail)
     finally:
         if lock is not None:

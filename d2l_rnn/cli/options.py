@@ -11,7 +11,7 @@ import functools
 from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
 from .._util.setting_checks import MAX_COUNT
 from ..model import MAX_LAYERS
-from ..run import SAVE_EVERY, SAVE_EVERY_MINUTES, parse_duration
+from ..run import LOG_FIELDS, SAVE_EVERY, SAVE_EVERY_MINUTES, parse_duration
 from ..settings import MAX_GENERATED, MAX_SEED, OWN_TEXT_DEFAULTS, TrainSettings
 
 __all__ = ["add_own_text", "add_saving", "add_sampling", "add_checkpoint", "add_evaluate",
@@ -97,7 +97,16 @@ def add_saving(p):
                    "progress, with a checkpoint to --resume from, e.g. 90s, 20m, 2h, 1h30m")
     p.add_argument("--resume", metavar="DIR",
                    help="continue the newest checkpoint in DIR (or DIR/best) where it stopped; "
-                   "checkpoints go on into DIR")
+                   "checkpoints go on into DIR; not with --init-from")
+    p.add_argument("--init-from", metavar="DIR",
+                   help="start a new run from the weights of a trained checkpoint (fine-tuning): "
+                   "DIR is a --save folder (see --which) or a snapshot in it; the text's "
+                   "characters must all be in its vocabulary, the model's shape is its own, "
+                   "the optimizer, epochs and seed start afresh, and nothing is written into "
+                   "DIR (--save elsewhere); not with --resume")
+    p.add_argument("--which", choices=("best", "last"),
+                   help="with --init-from: its snapshot with the lowest validation perplexity "
+                   "(DIR/best) or the latest (default: best when the folder has one)")
     p.add_argument("--overwrite", action="store_true",
                    help="let --save replace a checkpoint of another run already in DIR")
 
@@ -113,7 +122,8 @@ def add_own_text(p):
                    help="how the --data file's bytes are decoded (default: utf-8)")
     p.add_argument("--val-frac", type=_fraction(), metavar="F",
                    help="hold out the last fraction F of the text for validation (default: "
-                   "0.05 with --data, else 0); not together with --val-chars")
+                   "%g with --data, else %g); not together with --val-chars"
+                   % (OWN_TEXT_DEFAULTS["val_frac"], _CHAPTER.val_frac))
     p.add_argument("--patience", type=_count, metavar="N",
                    help="stop after N epochs without a better validation perplexity (%s; "
                    "0 = never)" % default_help("patience", none="never"))
@@ -124,8 +134,8 @@ def add_own_text(p):
                    help="dropout between stacked layers and before the output layer "
                    "(%s); fixed by the checkpoint on --resume" % default_help("dropout", "%g"))
     p.add_argument("--log", metavar="FILE.csv",
-                   help="write a row per epoch (epoch, perplexity, val_perplexity, lr, "
-                   "grad_norm, seconds) as training goes; continued on --resume")
+                   help="write a row per epoch (%s) as training goes; continued on --resume"
+                   % ", ".join(LOG_FIELDS))
 
 
 def add_checkpoint(p):

@@ -57,7 +57,8 @@ def lock_save_dir(args, run, save_dir, fail):
     except ValueError as err:
         raise fail(err) from None
     try:
-        return prepare_save_dir(save_dir, run.model, args.overwrite, (run.epoch, run.batch))
+        return prepare_save_dir(save_dir, run.model, args.overwrite, (run.epoch, run.batch),
+                                run.protected)
     except ValueError as err:
         raise fail(_folder_error(err, save_dir, args)) from None
 

@@ -6,7 +6,6 @@ latest. Generated text streams to stdout as it is produced.
 """
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -14,9 +13,10 @@ from .._util.checks import check_prefix
 from .._util.metrics import perplexity_bits
 from .._util.setting_checks import memory_bytes
 from .._util.text_file import load_ids
-from ..checkpoint import CheckpointError, find_best
+from ..checkpoint import CheckpointError
 from ..data import chapter_text
 from ..generation import generate as generate_text
+from ..run import pick_snapshot
 from ..settings import TrainSettings
 from ..training import evaluate_perplexity
 from .commands import _ctxs, _fail, _load, text_error
@@ -26,17 +26,13 @@ __all__ = ["generate", "evaluate"]
 
 def _snapshot_folder(directory, which):
     """The folder to load for ``--which`` (None: best when there is one)."""
-    path = Path(directory)
-    if which == "last" or not path.is_dir():
-        return path  # a missing folder: load_checkpoint says so
     try:
-        best = find_best(path)
+        return pick_snapshot(directory, which)
     except CheckpointError as err:  # a best that is a link, or not a folder
         raise _fail(err) from None
-    if best is None and which == "best":
+    except ValueError:
         raise _fail("%s has no best snapshot (a best/ folder is kept when training with "
-                    "validation and --save); use --which last" % path)
-    return best or path
+                    "validation and --save); use --which last" % directory) from None
 
 
 def _loaded(args, ctx):

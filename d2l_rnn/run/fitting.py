@@ -222,7 +222,8 @@ def fit(run, save_dir, given, max_time, log, overwrite, callbacks, progress, han
     lock = None
     if save_dir is not None and run.saves:
         check_run_saveable(run, schedule.to_settings())  # before the folder is touched
-        lock = prepare_save_dir(save_dir, run.model, overwrite, (run.epoch, run.batch))
+        lock = prepare_save_dir(save_dir, run.model, overwrite, (run.epoch, run.batch),
+                                run.protected)
     run.schedule, run.fitting = schedule, None
     try:
         with handling_signals(run.stop, handle_signals and not dist):

@@ -74,22 +74,37 @@ def check_run_saveable(run, schedule):
                          "trained" % err) from None
 
 
-def prepare_save_dir(directory, model=None, overwrite=False, point=None):
+def _check_apart(path, protected):
+    """Raise ValueError if ``path`` is one of the ``protected`` folders, inside or around one."""
+    where = path.resolve()
+    for folder in protected:
+        relation = ("is" if where == folder else "is inside" if folder in where.parents
+                    else "holds" if where in folder.parents else None)
+        if relation is not None:
+            raise ValueError("%s %s the checkpoint folder %s this run started from, which it "
+                             "never writes into; save into a folder of its own"
+                             % (path, relation, folder))
+
+
+def prepare_save_dir(directory, model=None, overwrite=False, point=None, protected=()):
     """Check ``directory`` for a run of ``model`` and lock it; return the lock.
 
     ``point`` is where the run goes on from, ``(epochs, batches)``, when it
-    continues a checkpoint. A folder this process has locked already is
-    checked all the same, and None is returned (the lock stays its holder's).
+    continues a checkpoint. ``protected``: resolved folders the run must not
+    save into, nor inside or around them (the checkpoint a fine-tuned run
+    started from). A folder this process has locked already is checked all
+    the same, and None is returned (the lock stays its holder's).
 
     Raises
     ------
     ValueError
-        For a file, an unwritable folder, or a newer snapshot of the run.
+        For a file, an unwritable folder, a protected one, or a newer snapshot of the run.
     CheckpointError
         If another process holds the folder, or (OtherRunError) it holds
         another run's snapshots and ``overwrite`` is not given.
     """
     path = Path(directory)
+    _check_apart(path, protected)
     if path.exists() and not path.is_dir():
         raise ValueError("%s is a file, not a directory; choose another path" % path)
     try:  # find out now, not after hours of training, that nothing can be written

@@ -10,13 +10,16 @@ change. The training text must have the checkpoint's vocabulary.
 """
 
 import dataclasses
+import math
 
 from ..checkpoint import load_checkpoint
+from ..checkpoint.fields import EXTRA_SETTINGS
 from ..settings import TrainSettings
-from .folder import find_resumable
+from .folder import find_resumable, save_root
+from .position import cursor_from
 
 __all__ = ["FIXED_ON_RESUME", "FixedSettingError", "VocabularyError", "resume_settings",
-           "check_vocabulary", "load_resumable"]
+           "check_vocabulary", "load_resumable", "restore"]
 
 # Settings that define the model's shape, its random stream or its optimizer's state.
 FIXED_ON_RESUME = ("cell", "num_hiddens", "num_layers", "seed", "dropout", "embed_size",
@@ -96,3 +99,27 @@ def load_resumable(directory, ctx=None):
     Raises CheckpointError for a missing or damaged checkpoint.
     """
     return load_checkpoint(find_resumable(directory), ctx)
+
+
+def restore(run, checkpoint):
+    """Put ``checkpoint``'s state into the freshly started ``run`` (a TrainingRun): its
+    place, histories, random states, the epoch in progress, the optimizer, the schedule."""
+    checkpoint.restore_random_state()
+    run.epoch, run.batch = checkpoint.epoch, checkpoint.batch
+    run.history = list(checkpoint.history)
+    run.val_history = list(checkpoint.val_history)
+    if len(run.text.val) and len(run.val_history) < run.epoch:
+        # Validation switched on at resume: NaN (not drawn) for the epochs before,
+        # so val_history[i] is always the epoch of history[i].
+        run.val_history[:0] = [math.nan] * (run.epoch - len(run.val_history))
+    if checkpoint.batch:
+        run.pending = cursor_from(checkpoint, run.train_one_epoch.parallel.begin_state(
+            run.model), run.ctxs, run.settings.sampler == "random")
+    if run.saves_trainer:
+        checkpoint.restore_trainer(run.trainer)
+        # The checkpoint brings its own rate; the settings may change it.
+        run.trainer.set_learning_rate(run.settings.lr)
+    run.saved_schedule = {k: checkpoint.settings[k] for k in EXTRA_SETTINGS
+                          if k in checkpoint.settings}
+    run.resumed_from, run.saved_point = checkpoint.path, (run.epoch, run.batch)
+    run.save_dir = save_root(checkpoint.path)

@@ -15,23 +15,20 @@ batches after a resume are the very batches an uninterrupted run trains.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .._util.hints import Block, Contexts, StrPath
-from ..checkpoint import Checkpoint
-from ..checkpoint.fields import EXTRA_SETTINGS
+from ..checkpoint import Checkpoint, load_checkpoint
 from ..devices import context_list, try_gpu
 from ..model import describe_model
 from ..settings import Text, TrainSettings, load_text
 from ..training import make_epoch
 from . import fitting
-from .folder import save_root
+from .init_from import pick_snapshot, protected_folders, start_settings
 from .judge import Judge
-from .position import cursor_from
 from .result import RunResult
-from .resume import check_vocabulary, load_resumable, resume_settings
+from .resume import check_vocabulary, load_resumable, restore, resume_settings
 from .start import start_model, with_prefixes
 from .stopping import StopRequest
 
@@ -71,6 +68,8 @@ class TrainingRun:
         Where :meth:`fit` saves by default: the folder a resumed run came from.
     last_saved, best_saved : pathlib.Path or None
         The last snapshot and the last best snapshot this object wrote.
+    protected : tuple of pathlib.Path
+        Folders :meth:`fit` never saves into (an :meth:`init_from` run's checkpoint).
     """
 
     def __init__(self, settings: TrainSettings, ctx: Contexts | None = None,
@@ -122,6 +121,35 @@ class TrainingRun:
         run._start(settings, ctxs, text, checkpoint.model, kvstore, checkpoint)
         return run
 
+    @classmethod
+    def init_from(cls, directory: StrPath | Checkpoint, ctx: Contexts | None = None,
+                  text: Text | None = None, *, which: str | None = None,
+                  kvstore: str = "device", **settings: Any) -> "TrainingRun":
+        """A new run that starts from a trained checkpoint's weights (fine-tuning).
+
+        ``directory`` is a save folder (``which``: ``'best'``, ``'last'``, or
+        None: best when it has one), a snapshot folder, or a loaded
+        :class:`~d2l_rnn.checkpoint.Checkpoint` (whose model is then trained).
+        The model, its vocabulary (``text``, default ``load_text`` of the
+        settings, is put into it) and its shape come from the checkpoint;
+        ``**settings`` and the defaults give the rest (e.g. ``data='new.txt'``:
+        the recipe for one's own text). The optimizer, the epochs and the
+        random stream start afresh, and :meth:`fit` refuses to save into the
+        checkpoint's folders, or in or around them (:mod:`.init_from`).
+
+        Raises CheckpointError for a missing or damaged checkpoint, ValueError
+        for a shape setting that disagrees (:class:`~.init_from.InitShapeError`),
+        a character outside the vocabulary
+        (:class:`~d2l_rnn._util.foreign.ForeignCharacterError`) or a bad setting.
+        """
+        ctxs = context_list(try_gpu() if ctx is None else ctx)
+        checkpoint = (directory if isinstance(directory, Checkpoint)
+                      else load_checkpoint(pick_snapshot(directory, which), ctxs))
+        chosen, text = start_settings(checkpoint, text, settings)
+        run = cls(chosen, ctxs, text, checkpoint.model, kvstore=kvstore)
+        run.protected = protected_folders(checkpoint)
+        return run
+
     def _start(self, settings, ctxs, text, model, kvstore, checkpoint=None):
         settings = with_prefixes(settings, text)
         self.settings, self.ctxs, self.ctx, self.text, self.model = (settings, ctxs, ctxs[0],
@@ -130,6 +158,7 @@ class TrainingRun:
         self.epoch = self.batch = 0
         self.history, self.val_history, self.saved_schedule = [], [], {}
         self.save_dir = self.last_saved = self.best_saved = self.resumed_from = None
+        self.protected = ()  # folders fit never saves into (init_from's checkpoint)
         self.saved_point, self.pending = None, None  # pending: (cursor, norms) within an epoch
         self.schedule = self.fitting = None  # while fit runs: its schedule and its state
         description = describe_model(model)
@@ -142,32 +171,11 @@ class TrainingRun:
         self.trainer, self.saves = self.train_one_epoch.trainer, self.train_one_epoch.parallel.saves
         self.saves_trainer = kvstore != "dist_async"
         if checkpoint is not None:
-            self._restore(checkpoint)
+            restore(self, checkpoint)
         self.judge = Judge(settings, self.val_history, self.trainer.set_learning_rate,
                            lambda: fitting.save_best(self))
         if self.judge.lr != self.trainer.learning_rate:  # decayed before the resume
             self.trainer.set_learning_rate(self.judge.lr)
-
-    def _restore(self, checkpoint):
-        checkpoint.restore_random_state()
-        self.epoch, self.batch = checkpoint.epoch, checkpoint.batch
-        self.history = list(checkpoint.history)
-        self.val_history = list(checkpoint.val_history)
-        if len(self.text.val) and len(self.val_history) < self.epoch:
-            # Validation switched on at resume: NaN (not drawn) for the epochs before,
-            # so val_history[i] is always the epoch of history[i].
-            self.val_history[:0] = [math.nan] * (self.epoch - len(self.val_history))
-        if checkpoint.batch:
-            self.pending = cursor_from(checkpoint, self.train_one_epoch.parallel.begin_state(
-                self.model), self.ctxs, self.settings.sampler == "random")
-        if self.saves_trainer:
-            checkpoint.restore_trainer(self.trainer)
-            # The checkpoint brings its own rate; the settings may change it.
-            self.trainer.set_learning_rate(self.settings.lr)
-        self.saved_schedule = {k: checkpoint.settings[k] for k in EXTRA_SETTINGS
-                               if k in checkpoint.settings}
-        self.resumed_from, self.saved_point = checkpoint.path, (self.epoch, self.batch)
-        self.save_dir = save_root(checkpoint.path)
 
     def request_stop(self) -> None:
         """Ask :meth:`fit` to stop after the batch in progress (thread-safe; a callback or
