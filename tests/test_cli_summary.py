@@ -11,6 +11,7 @@ Planted bugs these tests caught (each seen failing, then restored):
 
 import argparse
 import io
+import math
 
 import pytest
 from clitools import TINY, one_error_line, run
@@ -42,9 +43,10 @@ def test_the_summary_says_where_the_model_is(tmp_path, capsys):
     result = run(capsys, "train", *TINY, "--epochs", "2", "--val-chars", "300", "--save",
                  tmp_path)
     assert result.code == 0
+    best = min(d2l_rnn.load_checkpoint(tmp_path).val_history)
     assert result.out.splitlines()[-2:] == [
-        " - best validation perplexity %f (epoch %d), saved in %s"
-        % (min(d2l_rnn.load_checkpoint(tmp_path).val_history),
+        " - best validation perplexity %f, %.4f bits per character (epoch %d), saved in %s"
+        % (best, math.log2(best),
            d2l_rnn.load_checkpoint(tmp_path / "best").epoch,
            d2l_rnn.checkpoint.find_snapshot(tmp_path / "best")),
         " - model saved in %s" % (tmp_path / "epoch-000002")]

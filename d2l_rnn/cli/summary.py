@@ -2,8 +2,8 @@
 
 Every run ends with the summary, after the chapter's lines, whether or not
 stdout is a terminal and whatever ``--pred-period`` is: how and when it
-ended, its perplexities, and where the model is, or that it was not saved
-and how to save it. Its first line starts ``summary:``; the others ``" - "``.
+ended, its perplexities (each also in bits per character), and where the
+model is, or that it was not saved and how to save it. Its first line starts ``summary:``; the others ``" - "``.
 """
 
 import signal
@@ -57,10 +57,11 @@ def summary_lines(result, run, args):
     r = result
     lines = ["summary: %s, time %.2f sec" % (_how(r, run, args), r.seconds)]
     if r.perplexity is not None:
-        lines.append(" - training perplexity %f (epoch %d)" % (r.perplexity, r.epoch))
+        lines.append(" - training perplexity %f, %.4f bits per character (epoch %d)"
+                     % (r.perplexity, r.bits_per_char, r.epoch))
     if r.best_val_perplexity is not None:
-        lines.append(" - best validation perplexity %f (epoch %d)%s" % (
-            r.best_val_perplexity, r.best_epoch,
+        lines.append(" - best validation perplexity %f, %.4f bits per character (epoch %d)%s" % (
+            r.best_val_perplexity, r.best_val_bits_per_char, r.best_epoch,
             ", saved in %s" % r.best_saved if r.best_saved is not None else ""))
     if r.last_saved is not None:
         going_on = "; go on with: %s" % _resume_hint(r, run, args) if r.reason in (

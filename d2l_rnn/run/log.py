@@ -4,6 +4,12 @@
 epoch ends; a resumed run first drops the rows after its checkpoint's
 epoch (the epochs it trains again), so no epoch appears twice or is lost.
 :func:`check_log_path` refuses a path before training starts.
+
+The columns are :data:`LOG_FIELDS`: the first six as before bits per
+character were added (:data:`OLD_FIELDS`), then the two perplexities in
+bits, so a reader that takes columns by name or by position keeps working.
+A log of the old six columns continued on resume is rewritten with the new
+columns, the old rows' bits computed from their perplexities.
 """
 
 import csv
@@ -12,11 +18,13 @@ import os
 from pathlib import Path
 
 from .._util.files import replace_atomically, write_bytes
+from .._util.metrics import perplexity_bits
 from .._util.reading import RefusedFile, read_regular
 
-__all__ = ["CsvLog", "LOG_FIELDS", "check_log_path", "MAX_LOG_BYTES"]
+__all__ = ["CsvLog", "LOG_FIELDS", "OLD_FIELDS", "check_log_path", "MAX_LOG_BYTES"]
 
-LOG_FIELDS = ("epoch", "perplexity", "val_perplexity", "lr", "grad_norm", "seconds")
+OLD_FIELDS = ("epoch", "perplexity", "val_perplexity", "lr", "grad_norm", "seconds")
+LOG_FIELDS = OLD_FIELDS + ("bits_per_char", "val_bits_per_char")
 MAX_LOG_BYTES = 256 << 20  # a row is about 80 bytes: millions of epochs
 
 
@@ -28,8 +36,13 @@ def _read_log(path):
         raise ValueError("log file %s; choose another file name" % err) from None
 
 
-def _header():
-    return ",".join(LOG_FIELDS) + "\n"
+def _header(fields=LOG_FIELDS):
+    return ",".join(fields) + "\n"
+
+
+def _bits(perplexity):
+    """A perplexity column's value in bits, as written ('' for none)."""
+    return "" if perplexity is None else repr(perplexity_bits(float(perplexity)))
 
 
 def check_log_path(path):
@@ -50,7 +63,7 @@ def check_log_path(path):
         raise ValueError("cannot write the log %s: permission denied" % path)
     if os.path.lexists(path):
         text = _read_log(path)
-        if text and text[:len(_header())] != _header():
+        if text and not (text.startswith(_header()) or text.startswith(_header(OLD_FIELDS))):
             raise ValueError("%s exists and is not a d2l-rnn log; choose another file name"
                              % path)
     return path
@@ -61,12 +74,17 @@ def _rows_before(path, first_epoch):
     if not os.path.lexists(path):
         return []
     kept = []
-    for row in list(csv.reader(io.StringIO(_read_log(path), newline="")))[1:]:
-        if len(row) != len(LOG_FIELDS) or not (row[0].isascii() and row[0].isdigit()):
+    rows = list(csv.reader(io.StringIO(_read_log(path), newline="")))
+    width = len(rows[0]) if rows and rows[0] == list(OLD_FIELDS) else len(LOG_FIELDS)
+    for row in rows[1:]:
+        if len(row) != width or not (row[0].isascii() and row[0].isdigit()):
             break  # a row cut short by a crash: it and anything after are dropped
         if int(row[0]) >= first_epoch:
             break
-        kept.append(row)
+        try:  # an old row: its bits from its perplexities
+            kept.append(row + [_bits(row[1]), _bits(row[2] or None)][:len(LOG_FIELDS) - width])
+        except ValueError:
+            break  # not a number: not a row this package wrote
     return kept
 
 
@@ -90,9 +108,9 @@ class CsvLog:
 
     def __call__(self, end):
         val = "" if end.val_perplexity is None else repr(float(end.val_perplexity))
-        self._file.write("%d,%r,%s,%r,%r,%.4f\n" % (
+        self._file.write("%d,%r,%s,%r,%r,%.4f,%s,%s\n" % (
             end.epoch, float(end.perplexity), val, float(self.lr()), float(self.grad_norm()),
-            end.seconds))
+            end.seconds, _bits(end.perplexity), _bits(end.val_perplexity)))
         self._file.flush()
         os.fsync(self._file.fileno())  # a crash keeps every finished epoch's row
 

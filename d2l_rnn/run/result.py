@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Optional
 
+from .._util.metrics import perplexity_bits
+
 __all__ = ["RunResult", "REASONS"]
 
 REASONS = ("finished", "early_stop", "time_up", "interrupted", "nothing_to_train")
@@ -27,10 +29,11 @@ class RunResult:
     epoch, batch : int
         Epochs done, and batches done of the next one (0 at an epoch's end).
     perplexity : float or None
-        The training perplexity of the last epoch done (None before the first).
+        The training perplexity of the last epoch done (None before the first);
+        :attr:`bits_per_char` is the same in bits per character.
     best_val_perplexity : float or None
         The lowest validation perplexity so far, and ``best_epoch`` its
-        epoch (None without validation).
+        epoch (None without validation); :attr:`best_val_bits_per_char` in bits.
     best_epoch : int or None
     seconds : float
         Wall-clock time of this call.
@@ -57,3 +60,14 @@ class RunResult:
     def saved(self) -> bool:
         """Whether the point the run ended at is in a snapshot (and can be resumed)."""
         return self.last_saved is not None
+
+    @property
+    def bits_per_char(self) -> Optional[float]:
+        """The training perplexity in bits per character, ``log2(perplexity)`` (or None)."""
+        return None if self.perplexity is None else perplexity_bits(self.perplexity)
+
+    @property
+    def best_val_bits_per_char(self) -> Optional[float]:
+        """The best validation perplexity in bits per character (or None)."""
+        return None if self.best_val_perplexity is None \
+            else perplexity_bits(self.best_val_perplexity)
