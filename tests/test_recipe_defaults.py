@@ -4,7 +4,9 @@ Planted bugs these tests were seen to catch: OWN_TEXT_DEFAULTS applied with or
 without ``data`` (test_without_data_every_setting_is_the_chapters,
 test_the_cli_without_data_prints_the_chapters_lines); the recipe's rate kept
 when another optimizer is asked for (test_flags_override_the_recipe); a recipe
-key missing from the help (test_help_says_which_defaults_data_changes);
+key missing from the help, a setting the recipe leaves as the chapter's listed as a change, the
+optimizer's rate and clipping norm left out (test_help_says_which_defaults_data_changes); the
+description's list written out by hand (test_the_help_follows_the_recipe);
 bits per character computed as log10 (test_bits_per_char, test_evaluate_prints_bits).
 """
 
@@ -113,18 +115,53 @@ def test_the_cli_with_data_trains_the_recipe(capsys, tmp_path, text_file, ctx):
     assert len(loaded.val_history) == 1  # validation is on
 
 
-def test_help_says_which_defaults_data_changes(capsys):
+def _train_help(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--help"])
-    text = " ".join(capsys.readouterr().out.split())
+    return " ".join(capsys.readouterr().out.split())
+
+
+def _recipe_listed(text):
+    """``{flag: value}`` of the description's list of the defaults --data changes."""
+    listed = text.split("--data FILE changes these defaults to a recipe measured to train well "
+                        "on one's own text: ")[1].split(", and samples start")[0]
+    return dict(item.rsplit(" ", 1) for item in listed.split(", "))
+
+
+def _shown(value):
+    return "%g" % value if isinstance(value, float) else str(value)
+
+
+def test_help_says_which_defaults_data_changes(capsys):
+    text = _train_help(capsys)
+    listed, chapter = _recipe_listed(text), TrainSettings()
     for name, value in OWN_TEXT_DEFAULTS.items():
-        if name in ("num_chars", "prefixes", "val_frac"):
-            continue
         flag = "--" + name.replace("_", "-")
-        assert flag in text.split("--data changes the defaults of ")[1].split(" to a recipe")[0]
-        shown = "none" if value is None else "%g" % value if isinstance(value, float) \
-            else str(value)
-        assert "with --data: %s" % shown in text, flag
+        if name == "prefixes" or value == getattr(chapter, name):
+            assert flag not in listed, flag  # not a change
+            continue
+        assert flag in listed, flag
+        if value is not None:
+            assert listed[flag] == _shown(value), flag
+        assert "; with --data: %s" % listed[flag] in text, flag  # in the flag's own help
+    rates = OPTIMIZER_DEFAULTS[OWN_TEXT_DEFAULTS["optimizer"]]
+    assert (listed["--lr"], listed["--clip"]) == (_shown(rates["lr"]),
+                                                  _shown(rates["clipping_theta"]))
+    assert "samples start with the text's first words" in text
+
+
+def test_the_help_follows_the_recipe(capsys, monkeypatch):
+    """One place for the fact: change the recipe, and the help says the new defaults."""
+    for name, value in [("cell", "lstm"), ("patience", 7), ("num_hiddens", 512),
+                        ("optimizer", "adam"), ("dropout", 0.0)]:
+        monkeypatch.setitem(OWN_TEXT_DEFAULTS, name, value)
+    text = _train_help(capsys)
+    listed = _recipe_listed(text)
+    assert (listed["--cell"], listed["--patience"], listed["--num-hiddens"],
+            listed["--optimizer"]) == ("lstm", "7", "512", "adam")
+    assert "--dropout" not in listed  # 0.0: the chapter's
+    assert "hidden units per layer (default: 256; with --data: 512)" in text
+    assert "recurrent layer (default: rnn; with --data: lstm)" in text
 
 
 def test_bits_per_char():

@@ -33,7 +33,7 @@ from .options import (
     add_own_text,
     add_sampling,
     add_saving,
-    flags_with_data,
+    data_defaults,
 )
 from .options import default_help as _default
 
@@ -78,9 +78,9 @@ def _add_train(subparsers):
         "--resume DIR the model, optimizer, random state, place in the epoch "
         "and settings come from the checkpoint; flags given again override the training "
         "settings, except the model's shape, --dropout, --optimizer and --seed, which must "
-        "match. --data changes the defaults of %s to a recipe measured to train well on one's "
-        "own text (each flag's help names both defaults)."
-        % ", ".join(flags_with_data()))
+        "match. --data FILE changes these defaults to a recipe measured to train well on one's "
+        "own text: %s, and samples start with the text's first words (each flag's help names "
+        "both defaults)." % ", ".join("%s %s" % change for change in data_defaults()))
     d = _CHAPTER
     p.add_argument("--cell", choices=CELLS, help="recurrent layer (%s)" % _default("cell"))
     p.add_argument("--num-hiddens", type=_positive_int, metavar="N",
@@ -90,7 +90,7 @@ def _add_train(subparsers):
     p.add_argument("--embed-size", type=_count, metavar="N",
                    help="feed the recurrent layer a learned embedding of N values per "
                    "character instead of a one-hot vector (%s; 0 = one-hot); fixed by "
-                   "the checkpoint on --resume" % _default("embed_size", none="one-hot"))
+                   "the checkpoint on --resume" % _default("embed_size"))
     p.add_argument("--epochs", type=_positive_int, metavar="N", dest="num_epochs",
                    help="train until this epoch; with --resume the total, not extra epochs "
                    "(default: %d)" % d.num_epochs)
@@ -110,8 +110,8 @@ def _add_train(subparsers):
                    help="minibatch sampling; consecutive carries the hidden state across "
                    "batches (default: %s, the chapter's code)" % d.sampler)
     p.add_argument("--num-chars", type=_positive_int, metavar="N",
-                   help="train on the first N characters of the book (default: %d), or of "
-                   "--data (default: all)" % d.num_chars)
+                   help="train on the first N characters of the text (%s)"
+                   % _default("num_chars"))
     p.add_argument("--val-chars", type=_count, metavar="N",
                    help="hold out the N characters after the training text and report their "
                    "perplexity; 0 = none, as in the chapter (default: %d)" % d.val_chars)
@@ -134,8 +134,8 @@ def _add_train(subparsers):
     p.add_argument("--pred-len", type=_length, metavar="N",
                    help="characters generated per sample (default: %d)" % d.pred_len)
     p.add_argument("--prefix", action="append", dest="prefixes", metavar="TEXT",
-                   help="start of a sample; repeat for several (default: %s)"
-                   % " and ".join(repr(x) for x in d.prefixes))
+                   help="start of a sample; repeat for several (default: %s; with --data: "
+                   "the text's first words)" % " and ".join(repr(x) for x in d.prefixes))
     add_saving(p)
     p.add_argument("--plot", metavar="FILE.png",
                    help="after training, draw training (and validation) perplexity per epoch "

@@ -11,31 +11,55 @@ import functools
 from .._util.checks import BadValue, check_count, check_fraction, check_number, check_positive_int
 from .._util.setting_checks import MAX_COUNT
 from ..model import MAX_LAYERS
+from ..optimizer import OPTIMIZER_DEFAULTS
 from ..run import LOG_FIELDS, SAVE_EVERY, SAVE_EVERY_MINUTES, parse_duration
 from ..settings import MAX_GENERATED, MAX_SEED, OWN_TEXT_DEFAULTS, TrainSettings
 
 __all__ = ["add_own_text", "add_saving", "add_sampling", "add_checkpoint", "add_evaluate",
-           "MAX_SAMPLES", "default_help", "flags_with_data"]
+           "MAX_SAMPLES", "default_help", "data_defaults"]
 
 MAX_SAMPLES = 10 ** 4  # samples of one generate command
 _CHAPTER = TrainSettings()
-# Defaults --data changes that are not a flag's own (all of the text, samples from its start).
-_NOT_FLAGS = ("num_chars", "prefixes", "val_frac")
+# What None means for a setting, in the help; the flags not named after their setting.
+_NONE = {"num_chars": "all", "embed_size": "one-hot", "patience": "never"}
+_FLAGS = {"clipping_theta": "--clip", "num_epochs": "--epochs", "prefixes": "--prefix"}
 
 
-def default_help(name, fmt="%s", none="none"):
+def _shown(name, value):
+    if value is None:
+        return _NONE.get(name, "none")
+    return "%g" % value if isinstance(value, float) else str(value)
+
+
+def _flag(name):
+    return _FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def data_defaults():
+    """``[(flag, value)]``: the defaults ``--data`` changes, as the help shows them.
+
+    Taken from :data:`~d2l_rnn.settings.OWN_TEXT_DEFAULTS` (the recipe for
+    one's own text; its samples' prefix, the text's opening, is said apart),
+    with the rate and clipping norm of the recipe's optimizer.
+    """
+    changed = []
+    for name, value in OWN_TEXT_DEFAULTS.items():
+        if name == "prefixes" or value == getattr(_CHAPTER, name):
+            continue
+        changed.append((_flag(name), _shown(name, value)))
+        if name == "optimizer":
+            changed += [(_flag(n), _shown(n, OPTIMIZER_DEFAULTS[value][n]))
+                        for n in ("lr", "clipping_theta")
+                        if OPTIMIZER_DEFAULTS[value][n] != getattr(_CHAPTER, n)]
+    return changed
+
+
+def default_help(name):
     """``default: V`` for the setting ``name``, and ``; with --data: W`` where --data changes it."""
-    def shown(value):
-        return none if value is None else fmt % (value,)
-    text = "default: " + shown(getattr(_CHAPTER, name))
-    if name in OWN_TEXT_DEFAULTS and name not in _NOT_FLAGS:
-        text += "; with --data: " + shown(OWN_TEXT_DEFAULTS[name])
+    text = "default: " + _shown(name, getattr(_CHAPTER, name))
+    if name in OWN_TEXT_DEFAULTS and OWN_TEXT_DEFAULTS[name] != getattr(_CHAPTER, name):
+        text += "; with --data: " + _shown(name, OWN_TEXT_DEFAULTS[name])
     return text
-
-
-def flags_with_data():
-    """The flags whose defaults --data changes (to the recipe for one's own text)."""
-    return ["--" + name.replace("_", "-") for name in OWN_TEXT_DEFAULTS if name not in _NOT_FLAGS]
 
 
 def _flag_type(check, convert, **bounds):
@@ -115,24 +139,24 @@ def add_own_text(p):
     """``train``'s flags for a text of one's own, validation, stopping and the metrics file."""
     p.add_argument("--data", metavar="FILE",
                    help="train on this text file instead of The Time Machine, kept as it is "
-                   "(case, line breaks, any Unicode); its characters are the vocabulary")
+                   "(case, line breaks, any Unicode); its characters are the vocabulary (with "
+                   "--init-from: the checkpoint's); it changes the defaults named above")
     p.add_argument("--lower", action="store_true", default=None,
                    help="lower-case the --data text first")
     p.add_argument("--encoding", metavar="NAME",
                    help="how the --data file's bytes are decoded (default: utf-8)")
     p.add_argument("--val-frac", type=_fraction(), metavar="F",
-                   help="hold out the last fraction F of the text for validation (default: "
-                   "%g with --data, else %g); not together with --val-chars"
-                   % (OWN_TEXT_DEFAULTS["val_frac"], _CHAPTER.val_frac))
+                   help="hold out the last fraction F of the text for validation (%s); not "
+                   "together with --val-chars" % default_help("val_frac"))
     p.add_argument("--patience", type=_count, metavar="N",
                    help="stop after N epochs without a better validation perplexity (%s; "
-                   "0 = never)" % default_help("patience", none="never"))
+                   "0 = never)" % default_help("patience"))
     p.add_argument("--lr-decay", type=_number(low=1.0, inclusive=True), metavar="F",
                    help="divide the learning rate by F after each epoch without a better "
-                   "validation perplexity (%s; 1 = never)" % default_help("lr_decay", "%g"))
+                   "validation perplexity (%s; 1 = never)" % default_help("lr_decay"))
     p.add_argument("--dropout", type=_fraction(), metavar="P",
                    help="dropout between stacked layers and before the output layer "
-                   "(%s); fixed by the checkpoint on --resume" % default_help("dropout", "%g"))
+                   "(%s); fixed by the checkpoint on --resume" % default_help("dropout"))
     p.add_argument("--log", metavar="FILE.csv",
                    help="write a row per epoch (%s) as training goes; continued on --resume"
                    % ", ".join(LOG_FIELDS))

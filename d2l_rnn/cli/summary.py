@@ -3,7 +3,8 @@
 Every run ends with the summary, after the chapter's lines, whether or not
 stdout is a terminal and whatever ``--pred-period`` is: how and when it
 ended, its perplexities (each also in bits per character), and where the
-model is, or that it was not saved and how to save it. Its first line starts ``summary:``; the others ``" - "``.
+model is, or that it was not saved and how to save it. Its first line
+starts ``summary:``; the others ``" - "``.
 """
 
 import signal
