@@ -52,6 +52,8 @@ def test_encode_with_a_vocabulary_names_what_it_lacks():
     assert corpus.tolist() == [0, 1, 2, 0] and vocab == list("abc")
     with pytest.raises(ValueError, match=r"2 characters that are not in the vocabulary: 'é', '日'"):
         encode("abéc日", list("abc"))
+    with pytest.raises(ValueError, match=r"1 character that is not in the vocabulary: 'é'$"):
+        encode("abéc", list("abc"))  # planted: the plural for one, seen failing
 
 
 def test_another_encoding(tmp_path):

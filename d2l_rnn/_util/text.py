@@ -93,9 +93,9 @@ class IdMap:
         """Raise ValueError naming the characters that were not in the vocabulary."""
         if self.unknown:
             shown = sorted(self.unknown)
-            raise ValueError("the text has %d characters that are not in the vocabulary: %s%s"
-                             % (len(shown), ", ".join(map(repr, shown[:20])),
-                                ", ..." if len(shown) > 20 else ""))
+            raise ValueError("the text has %d %s not in the vocabulary: %s%s" % (
+                len(shown), "character that is" if len(shown) == 1 else "characters that are",
+                ", ".join(map(repr, shown[:20])), ", ..." if len(shown) > 20 else ""))
 
 
 def vocabulary_of(present):
