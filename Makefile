@@ -1,4 +1,5 @@
-# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite,
+# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite but its
+# slow tier (`make test-all` runs everything, as CI does),
 # `make bench` the speed benchmarks (training, EPOCHS=200 by default, each
 # row interleaved and then alone; then generation; it adds PyTorch on Python
 # 3.11). All create a venv on first use with $(PYTHON) (3.8-3.12):
@@ -8,8 +9,8 @@
 # What goes into the venv grows with what is asked for, one stamp file each:
 # .installed (the package and MXNet: all `make demo` needs), .notebook-installed
 # (+ JupyterLab, ipykernel, nbclient, matplotlib: `make lab`, `make notebooks`),
-# .test-installed (+ pytest, ruff, mypy, hatchling: `make test`, which also
-# executes the notebooks, so it has both).
+# .test-installed (+ pytest, pytest-xdist, ruff, mypy, hatchling: `make test`,
+# which also executes the notebooks, so it has both).
 PYTHON ?= python3.11
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
 CU112_VENV := .venv-cu112$(PYTAG)
@@ -23,7 +24,7 @@ endif
 BIN := $(VENV)/bin
 EPOCHS ?= 200
 
-.PHONY: all demo test lint typecheck bench clean bench-dist test-cu112
+.PHONY: all demo test test-all lint typecheck bench clean bench-dist test-cu112
 
 all: test
 
@@ -63,8 +64,19 @@ lint: $(BIN)/.test-installed
 typecheck: $(BIN)/.test-installed
 	$(BIN)/mypy
 
+# The suite runs on up to TEST_WORKERS processes (pytest-xdist; "auto": one
+# per core, at most 4); --dist loadgroup keeps the tests of one xdist_group
+# (the chapter's 200-epoch run, the kvstore jobs) on one worker. `make test`
+# leaves out the slow tier (@pytest.mark.extended); `make test-all` and CI
+# run it too.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
+
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(PYTEST) -m "not extended"
+
+test-all: lint typecheck
+	$(PYTEST)
 
 # dist_sync scaling: 1 process, 1 worker, 2 workers (see benchmarks/bench_dist.py).
 bench-dist: $(BIN)/.installed

@@ -1,4 +1,12 @@
-"""Shared fixtures: a printed seed, the CPU context, the chapter's corpus."""
+"""Shared fixtures: a printed seed, the CPU context, the chapter's corpus, the chapter's run.
+
+Under pytest-xdist (``make test``), :func:`pytest_collection_modifyitems`
+puts the tests that share an expensive or exclusive resource into one
+``xdist_group``, which ``--dist loadgroup`` runs on one worker: the chapter's
+200-epoch run (computed once, not once per worker) and the kvstore jobs (a
+scheduler, a server and workers each, on ports picked when the job starts;
+one job at a time keeps them from competing for the cores).
+"""
 
 import os
 
@@ -6,8 +14,24 @@ import pytest
 
 import d2l_rnn
 
+# The xdist groups (see the module docstring).
+CHAPTER_RUN_GROUP, KVSTORE_GROUP = "chapter_run", "kvstore_jobs"
 
+
+def _group(item):
+    if "chapter_run" in item.fixturenames:
+        return CHAPTER_RUN_GROUP
+    if item.get_closest_marker("dist"):
+        return KVSTORE_GROUP
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        group = _group(item)
+        if group is not None and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
     # GPU tests need a device that works; elsewhere they are skipped, not
     # failed, unless D2L_RNN_REQUIRE_GPU=1 (benchmarks/gpu_check.sh) says a
     # GPU must be there.

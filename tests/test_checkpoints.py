@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from mxnet import autograd, gluon, nd
+from mxnet import nd
 
 import d2l_rnn
 from d2l_rnn._util import files as _durable
@@ -71,30 +71,6 @@ def test_random_state_is_restored(tmp_path):
     random.seed(123), np.random.seed(123)
     d2l_rnn.load_checkpoint(tmp_path).restore_random_state()
     assert (random.random(), np.random.rand()) == expected
-
-
-def _step(model, trainer):
-    with autograd.record():
-        out, _ = model(nd.array([[1, 2, 3]]), model.begin_state(batch_size=1))
-        out.sum().backward()
-    trainer.step(1)
-
-
-def test_optimizer_state_is_restored(tmp_path, ctx):
-    # With momentum the next step depends on the saved state, not only the weights.
-    model = _model()
-    trainer = gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1,
-                                                            "momentum": 0.9})
-    _step(model, trainer)
-    d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, trainer=trainer)
-    loaded = d2l_rnn.load_checkpoint(tmp_path, ctx)
-    fresh = gluon.Trainer(loaded.model.collect_params(), "sgd", {"learning_rate": 0.1,
-                                                                 "momentum": 0.9})
-    loaded.restore_trainer(fresh)
-    _step(model, trainer)
-    _step(loaded.model, fresh)
-    for name, value in _params(model).items():
-        np.testing.assert_allclose(_params(loaded.model)[name], value, rtol=1e-6, atol=1e-7)
 
 
 def test_only_the_newest_snapshot_stays_and_leftovers_go(tmp_path):

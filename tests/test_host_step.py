@@ -170,7 +170,11 @@ def _gluon_only(monkeypatch):
     monkeypatch.setattr(host_step, "supports", lambda model, ctx: False)
 
 
-@pytest.mark.slow
+# The slow tier: the fast checks above compare the scores of every layer kind;
+# these compare 500-character texts of trained models. One xdist worker takes
+# them all, so the chapter's run and the two trained models are made once.
+@pytest.mark.extended
+@pytest.mark.xdist_group("chapter_run")
 def test_greedy_text_is_the_gluon_steps(trained, time_machine, ctx, monkeypatch):
     _, char_to_idx, idx_to_char, vocab_size = time_machine
     prefixes = _prefixes(time_machine)
@@ -186,7 +190,8 @@ def test_greedy_text_is_the_gluon_steps(trained, time_machine, ctx, monkeypatch)
     assert len({text[-500:] for text in fast}) > 1   # trained: the prefix matters
 
 
-@pytest.mark.slow
+@pytest.mark.extended
+@pytest.mark.xdist_group("chapter_run")
 def test_sampled_text_is_the_gluon_steps(trained, time_machine, ctx, monkeypatch):
     _, char_to_idx, idx_to_char, _ = time_machine
     prefixes = _prefixes(time_machine, 4)

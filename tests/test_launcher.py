@@ -183,8 +183,13 @@ def test_local_job_bounds_its_arguments():
             launcher.LocalJob(**args)
 
 
+@pytest.mark.dist  # a scheduler and a server on 127.0.0.1
 def test_launcher_ctrl_c_stops_the_job_silently_with_130(tmp_path):
-    code = ("import sys; from d2l_rnn.distributed import local; "
+    # Ctrl-C as a terminal delivers it: the suite itself may run with SIGINT
+    # ignored (`nohup make test &`), which the child would inherit and so
+    # never see the signal; it puts Python's own handler back first.
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from d2l_rnn.distributed import local; "
             "sys.exit(local.main(['-n', '1', '--log-dir', sys.argv[1], '--', 'sleep', '60']))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -132,7 +132,6 @@ def _outputs(nb, kind):
             if o.output_type == kind or kind in o.get("data", {})]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("path", notebooks.find_notebooks([NOTEBOOK_DIR]),
                          ids=lambda p: p.name)
 def test_every_notebook_runs_without_error(path, executed):
@@ -161,7 +160,6 @@ def test_the_chapter_notebook_teaches_and_does_not_talk_about_tests():
     assert not re.search(r"test suite|tests/|make test|pytest", text)
 
 
-@pytest.mark.slow
 def test_chapter_notebook_outputs(executed):
     check_chapter_outputs(executed(CHAPTER), QUICK_EPOCHS)
 

@@ -150,7 +150,6 @@ def test_bad_prefix_fails_before_training(time_machine, ctx, capsys):
 BOOK = {50: 4.31, 100: 2.06, 150: 1.50, 200: 1.34}
 
 
-@pytest.mark.slow
 def test_chapter_run_prints_the_chapters_lines(chapter_run):
     history, out, _ = chapter_run
     lines = out.splitlines()
@@ -165,7 +164,6 @@ def test_chapter_run_prints_the_chapters_lines(chapter_run):
             assert sample.startswith(" - " + prefix) and len(sample) == 3 + len(prefix) + 50
 
 
-@pytest.mark.slow
 def test_chapter_run_reproduces_the_books_perplexities(chapter_run):
     """Within 10% of each perplexity the book printed (CPUs and builds differ by ~3%)."""
     history, _, _ = chapter_run
