@@ -166,6 +166,38 @@ def test_patience_stops_early_and_lr_decay_divides_the_rate(tmp_path, capsys):
     assert again.code == 0 and "nothing to train" in again.err and again.out == ""
 
 
+def _decays(vals):
+    """How many epochs of ``vals`` did not improve on the best before them."""
+    best, count = math.inf, 0
+    for val in vals:
+        best, count = (val, count) if val < best else (best, count + 1)
+    return count
+
+
+def test_a_resumed_run_decays_the_rate_as_the_uninterrupted_one(tmp_path, capsys):
+    """Bug it catches: on resume, the decay replayed for the wrong count of epochs (those
+    since the best, or all of them): here the validation perplexity improves, worsens,
+    improves and worsens before the resume, so every count differs."""
+    data = _write(tmp_path / "t.txt", _lines(WORDS, 90, seed=3) + _lines(WORDS + OTHER, 12, 1))
+    args = ["train", *SMALL, "--data", data, "--val-frac", "0.1", "--pred-period", "100",
+            "--lr-decay", "2", "--seed", "1"]
+    assert run(capsys, *args, "--epochs", "5", "--save", tmp_path / "ckpt").code == 0
+    vals = d2l_rnn.load_checkpoint(tmp_path / "ckpt").val_history
+    since_best = len(vals) - 1 - vals.index(min(vals))
+    assert len({_decays(vals), since_best, len(vals)}) == 3, vals   # the data does its part
+    resumed = run(capsys, "train", "--resume", tmp_path / "ckpt", "--epochs", "10",
+                  "--log", tmp_path / "resumed.csv")
+    whole = run(capsys, *args, "--epochs", "10", "--log", tmp_path / "whole.csv")
+    assert resumed.code == whole.code == 0, resumed.err
+    rows, expected = _rows(tmp_path / "resumed.csv"), _rows(tmp_path / "whole.csv")
+    assert [int(r["epoch"]) for r in rows] == list(range(6, 11))
+    all_vals = [float(r["val_perplexity"]) for r in expected]
+    for row in rows:  # each epoch's rate: 100 halved once per earlier epoch without a best
+        epoch = int(row["epoch"])
+        assert float(row["lr"]) == 1e2 / 2 ** _decays(all_vals[:epoch - 1]), row
+        assert row == dict(expected[epoch - 1], seconds=row["seconds"])
+
+
 def _wait_for(predicate, proc, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
