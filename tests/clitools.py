@@ -1,8 +1,10 @@
 """Helpers for the command-line tests: run ``d2l-rnn`` in this process or in a new one."""
 
 import collections
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from d2l_rnn.cli import main
@@ -43,3 +45,35 @@ def one_error_line(result):
 def without_times(text):
     """The printed lines with the wall-clock ``time T sec`` parts removed."""
     return [line.split(", time ")[0] for line in text.splitlines()]
+
+
+def kill_when(args, predicate, timeout=120):
+    """Run ``python -m d2l_rnn ARGS``; SIGKILL it as soon as ``predicate()`` holds.
+
+    ``predicate`` is polled every 5 ms (a save can come and go between two
+    looks, so it should test for "this far or further"). Asserts that it
+    held while the process was still running and that SIGKILL ended it;
+    returns the process's stderr.
+    """
+    proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    held, deadline = False, time.monotonic() + timeout
+    try:
+        while not held and proc.poll() is None and time.monotonic() < deadline:
+            held = predicate()
+            time.sleep(0 if held else 0.005)
+        proc.kill()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert held, err.decode()
+    assert proc.returncode == -signal.SIGKILL, err.decode()  # killed while still running
+    return err.decode()
+
+
+def latest_snapshot_number(directory):
+    """The highest ``snapshot-N`` number in ``directory`` (0 if none yet)."""
+    return max((int(p.name.split("-")[1]) for p in Path(directory).glob("snapshot-*")
+                if p.name.split("-")[1].isdigit()), default=0)

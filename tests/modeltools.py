@@ -1,4 +1,5 @@
-"""Test models whose every parameter matters, and the trainers the checkpoint tests restore.
+"""Test models whose every parameter matters, the trainers the checkpoint tests restore, and a
+random generator that records what each draw was made from.
 
 Gluon's ``init.Normal`` draws the *weights* only: every bias keeps its own
 initialiser, zeros. A test model initialised with it alone cannot tell a
@@ -7,11 +8,13 @@ parameter, biases included, with :func:`initialize_with_biases`.
 """
 
 import mxnet as mx
+import numpy as np
 from mxnet import autograd, gluon, nd
 
 from d2l_rnn.model import build_model
 
-__all__ = ["initialize_with_biases", "small_model", "one_step_trainer", "step", "momentum_trainer"]
+__all__ = ["initialize_with_biases", "small_model", "shaped", "one_step_trainer", "step",
+           "momentum_trainer", "RecordingGenerator"]
 
 
 def initialize_with_biases(model, scale=0.5, ctx=None):
@@ -28,6 +31,18 @@ def small_model(cell="gru", vocab_size=7, num_hiddens=8, num_layers=1, scale=0.5
     model = initialize_with_biases(build_model(cell, num_hiddens, num_layers, vocab_size,
                                                **kwargs), scale, ctx)
     model(nd.array([[0, 1]], ctx=ctx), model.begin_state(batch_size=1, ctx=ctx))
+    return model
+
+
+def shaped(model, batch_size, num_steps, ctx=None):
+    """``model`` initialised with its parameter shapes known (one pass on a dummy batch).
+
+    A later ``initialize(force_reinit=True)`` then draws every parameter at
+    once, in order, so two models of the same shapes seeded alike start alike.
+    """
+    model.initialize(ctx=ctx)
+    model(nd.zeros((batch_size, num_steps), ctx=ctx),
+          model.begin_state(batch_size=batch_size, ctx=ctx))
     return model
 
 
@@ -50,3 +65,15 @@ def step(model, trainer, ids):
 def momentum_trainer(model):
     """SGD with momentum after one step: one state array per parameter."""
     return one_step_trainer(model, "sgd", {"learning_rate": 0.1, "momentum": 0.9})
+
+
+class RecordingGenerator(np.random.Generator):
+    """A NumPy generator that remembers the probabilities each draw was made from."""
+
+    def __init__(self, seed):
+        super().__init__(np.random.PCG64(seed))
+        self.drawn_from = []
+
+    def choice(self, a, p=None):
+        self.drawn_from.append(p)
+        return super().choice(a, p=p)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from modeltools import small_model
+from modeltools import RecordingGenerator, small_model
 from numpy_rnn import greedy as numpy_greedy
 
 import d2l_rnn
@@ -30,16 +30,6 @@ def test_truncate_keeps_the_likeliest():
     assert truncate([0.25, 0.5, 0.25], top_k=2).tolist() == [1 / 3, 2 / 3, 0]  # ties: lower id
 
 
-class _RecordingGenerator(np.random.Generator):
-    def __init__(self, seed):
-        super().__init__(np.random.PCG64(seed))
-        self.drawn_from = []
-
-    def choice(self, a, p=None):
-        self.drawn_from.append(p)
-        return super().choice(a, p=p)
-
-
 @pytest.mark.parametrize("kwargs,kept", [({"top_k": 3}, lambda p: 3),
                                          ({"top_p": 0.6}, lambda p: _nucleus(p, 0.6))])
 def test_every_draw_is_from_the_cut_distribution(kwargs, kept, model, ctx, monkeypatch):
@@ -47,7 +37,7 @@ def test_every_draw_is_from_the_cut_distribution(kwargs, kept, model, ctx, monke
     original = choosing.softmax_with_temperature
     monkeypatch.setattr(choosing, "softmax_with_temperature",
                         lambda logits, t: full.append(original(logits, t)) or full[-1])
-    rng = _RecordingGenerator(0)
+    rng = RecordingGenerator(0)
     d2l_rnn.generate("ab", 20, model, ctx, VOCAB, C2I, rng=rng, **kwargs)
     assert len(rng.drawn_from) == len(full) == 20
     for p, q in zip(full, rng.drawn_from):

@@ -4,14 +4,11 @@ import argparse
 import importlib
 import json
 import re
-import signal
-import subprocess
 import sys
-import time
 
 import mxnet as mx
 import pytest
-from clitools import TINY, one_error_line, run, run_process
+from clitools import TINY, kill_when, latest_snapshot_number, one_error_line, run, run_process
 
 import d2l_rnn
 from d2l_rnn._util import files as _durable
@@ -254,37 +251,11 @@ def test_a_failing_disk_during_training_is_one_line(capsys, tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
-def _wait_for_snapshot(directory, number, proc, timeout):
-    """Wait until a snapshot numbered ``number`` or later exists (True), the process
-    ends or time is up (False). Each save retires the snapshot before it, so an
-    exact name may come and go between two looks."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(int(p.name.split("-")[1]) >= number
-               for p in directory.glob("snapshot-*") if p.name.split("-")[1].isdigit()):
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.005)
-    return False
-
-
 def test_sigkill_during_training_then_resume_gives_the_uninterrupted_history(capsys, tmp_path):
     args = ["train", *TINY, "--epochs", "25", "--pred-period", "5", "--seed", "4",
             "--val-chars", "300", "--save-every", "1"]
     directory = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *args, "--save", str(directory)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        appeared = _wait_for_snapshot(directory, 3, proc, timeout=120)
-        proc.kill()
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert appeared, err.decode()
-    assert proc.returncode == -signal.SIGKILL  # killed while still training
+    kill_when([*args, "--save", directory], lambda: latest_snapshot_number(directory) >= 3)
     killed_at = d2l_rnn.load_checkpoint(directory).epoch
     assert 3 <= killed_at < 25
     resumed = run(capsys, "train", "--resume", directory)

@@ -4,13 +4,9 @@ stopping, the metrics file (also across a SIGKILL), evaluate, sampling, and bad 
 import csv
 import math
 import random
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from clitools import TINY, one_error_line, run
+from clitools import TINY, kill_when, latest_snapshot_number, one_error_line, run
 
 import d2l_rnn
 from d2l_rnn.data import load_corpus
@@ -198,42 +194,15 @@ def test_a_resumed_run_decays_the_rate_as_the_uninterrupted_one(tmp_path, capsys
         assert row == dict(expected[epoch - 1], seconds=row["seconds"])
 
 
-def _wait_for(predicate, proc, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.005)
-    return False
-
-
-def _latest_number(directory):
-    return max((int(p.name.split("-")[1]) for p in directory.glob("snapshot-*")
-                if p.name.split("-")[1].isdigit()), default=0)
-
-
 def test_the_resumed_log_continues_the_killed_one(tmp_path, capsys):
     data = _write(tmp_path / "t.txt", _lines(WORDS, 90, seed=3) + _lines(OTHER, 12, seed=4))
     args = ["train", *SMALL, "--data", data, "--epochs", "24", "--pred-period", "100",
             "--lr-decay", "1.5", "--save-every", "4", "--seed", "5"]
     killed, log = tmp_path / "killed", tmp_path / "killed.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *map(str, args), "--save",
-                             str(killed), "--log", str(log)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        # Killed between two saves: the log has rows the checkpoint does not.
-        appeared = _wait_for(lambda: _latest_number(killed) >= 2 and log.exists()
-                             and len(_rows(log)) % 4 >= 2, proc, timeout=120)
-        proc.kill()
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert appeared, err.decode()
-    assert proc.returncode == -signal.SIGKILL
+    # Killed between two saves: the log has rows the checkpoint does not.
+    kill_when([*args, "--save", killed, "--log", log],
+              lambda: latest_snapshot_number(killed) >= 2 and log.exists()
+              and len(_rows(log)) % 4 >= 2)
     saved_at = d2l_rnn.load_checkpoint(killed).epoch
     before = _rows(log)
     assert len(before) > saved_at  # epochs the resumed run trains again

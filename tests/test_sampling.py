@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from modeltools import initialize_with_biases, small_model
+from modeltools import RecordingGenerator, initialize_with_biases, small_model
 from mxnet import nd
 from numpy_rnn import greedy
 
@@ -61,21 +61,9 @@ def test_same_seed_same_text_other_seed_other_text(model, ctx):
     assert all(t.startswith("ab") and len(t) == 42 and set(t) <= set(VOCAB) for t in texts)
 
 
-class _RecordingGenerator(np.random.Generator):
-    """A NumPy generator that remembers the probabilities each draw was made from."""
-
-    def __init__(self, seed):
-        super().__init__(np.random.PCG64(seed))
-        self.drawn_from = []
-
-    def choice(self, a, p=None):
-        self.drawn_from.append(p)
-        return super().choice(a, p=p)
-
-
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
 def test_each_draw_is_from_softmax_of_logits_over_t(temperature, model, ctx):
-    rng = _RecordingGenerator(0)
+    rng = RecordingGenerator(0)
     text = generate("ca", 6, model, ctx, VOCAB, C2I, temperature, rng=rng)
     # Replay the text one character at a time and recompute each distribution.
     state = model.begin_state(batch_size=1, ctx=ctx)
