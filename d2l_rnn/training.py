@@ -21,6 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ._compat import import_mxnet
+from ._util.checks import check_ids
 from ._util.hints import Block, Context, Contexts, Corpus
 from .clipping import grad_clipping
 from .devices import context_list
@@ -140,29 +141,43 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
                       DataParallel([ctx], batch_size), is_random_iter)()
 
 
-def evaluate_perplexity(model: Block, corpus_indices: Corpus,
-                        ctx: Context | None = None) -> float:
+def evaluate_perplexity(model: Block, corpus_indices: Corpus | str,
+                        ctx: Context | None = None, *,
+                        char_to_idx: Mapping[str, int] | None = None) -> float:
     """Perplexity of ``model`` on a text read once, left to right, from a zero state.
 
     Parameters
     ----------
     model : RNNModel
         An initialised model (dropout is off outside training).
-    corpus_indices : sequence of int or numpy array
-        At least 2 ids of the model's vocabulary; each of ids ``1..n-1`` is
-        predicted from those before it.
+    corpus_indices : str, or sequence of int or numpy array
+        The text: at least 2 characters, each of ``2..n`` predicted from
+        those before it. A ``str`` is encoded with ``char_to_idx`` (a model
+        keeps no vocabulary); ids (a list, a NumPy array) are used as they are.
     ctx : mxnet.Context, optional
         Where to run; default the device of the model's first parameter.
+    char_to_idx : dict, optional
+        The vocabulary the model was trained with; needed for a ``str``.
 
     Returns
     -------
     float
         ``exp`` of the mean cross-entropy of those ``n - 1`` predictions.
+
+    Raises
+    ------
+    TypeError
+        If ``corpus_indices`` is neither a ``str`` nor ids (the message says
+        what it got), or a ``str`` comes without ``char_to_idx``.
+    ValueError
+        For fewer than 2 characters, characters outside ``char_to_idx``, or
+        ids outside the model's vocabulary.
     """
     nd = import_mxnet().nd
+    ids = check_ids("corpus_indices", corpus_indices, getattr(model, "vocab_size", None),
+                    char_to_idx).astype(np.float32)
     if ctx is None:
         ctx = next(iter(model.collect_params().values())).list_ctx()[0]
-    ids = np.asarray(corpus_indices, dtype=np.float32)
     if len(ids) < 2:
         raise ValueError("need at least 2 characters to evaluate, got %d" % len(ids))
     state = model.begin_state(batch_size=1, ctx=ctx)

@@ -10,8 +10,10 @@ positive integer, got 'x'`` without a second copy of the rule.
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["BadValue", "check_int", "check_positive_int", "check_count", "check_number",
-           "check_fraction", "check_prefix"]
+           "check_fraction", "check_prefix", "check_ids"]
 
 
 class BadValue(ValueError):
@@ -81,3 +83,50 @@ def check_prefix(prefix, char_to_idx):
             "prefix %r has characters that are not in the vocabulary: %s%s"
             % (prefix, ", ".join(repr(c) for c in unknown), hint))
     return [char_to_idx[c] for c in prefix]
+
+
+def _unknown_characters(name, text, char_to_idx):
+    unknown = sorted({c for c in text if c not in char_to_idx})
+    if unknown:
+        raise ValueError("%s has characters that are not in the vocabulary: %s"
+                         % (name, ", ".join(repr(c) for c in unknown[:10])
+                            + (", ..." if len(unknown) > 10 else "")))
+
+
+def check_ids(name, value, vocab_size=None, char_to_idx=None):
+    """Return ``value`` as a 1-D ``int64`` array of character ids.
+
+    ``value`` is a text (``str``), encoded with ``char_to_idx``, or the ids
+    themselves: a sequence or NumPy array of integers (or an MXNet array,
+    whose ids are whole floats). With ``vocab_size`` every id must be below it.
+
+    Raises
+    ------
+    TypeError
+        For anything else, naming ``name`` and what it got (a ``str``
+        without ``char_to_idx`` too: a text needs the vocabulary).
+    ValueError
+        For characters outside ``char_to_idx``, or ids outside the vocabulary.
+    """
+    if isinstance(value, str):
+        if char_to_idx is None:
+            raise TypeError("%s is a str: pass char_to_idx (the vocabulary the model was "
+                            "trained with) to encode it, or pass the ids" % name)
+        _unknown_characters(name, value, char_to_idx)
+        return np.array([char_to_idx[c] for c in value], dtype=np.int64)
+    if hasattr(value, "asnumpy"):  # an MXNet NDArray
+        value = value.asnumpy()
+    array = np.asarray(value) if isinstance(value, (list, tuple, range, np.ndarray)) else None
+    if array is None or array.dtype.kind not in "iuf" or array.ndim != 1 or (
+            array.dtype.kind == "f" and not (np.isfinite(array) & (array == np.round(array)))
+            .all()):
+        what = type(value).__name__ if array is None else "%s of %s, shape %s" % (
+            type(value).__name__, array.dtype, array.shape)
+        raise TypeError("%s must be a str (with char_to_idx) or a sequence of integer "
+                        "character ids, got %s" % (name, what))
+    ids = array.astype(np.int64)
+    if len(ids) and (ids.min() < 0 or (vocab_size is not None and ids.max() >= vocab_size)):
+        bad = ids.min() if ids.min() < 0 else ids.max()
+        raise ValueError("%s has the id %d, outside the vocabulary (ids 0 to %s)"
+                         % (name, bad, "?" if vocab_size is None else vocab_size - 1))
+    return ids
