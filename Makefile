@@ -36,8 +36,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	@touch $@
 
+# The notebooks name the kernel "d2l_rnn": registered here, inside the venv
+# (--sys-prefix, so only this venv's Jupyter sees it), with the checkout on
+# its PYTHONPATH, so `$(BIN)/jupyter nbconvert --execute` and `make lab` run
+# the notebooks on this venv's Python with no further step.
 $(BIN)/.notebook-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),notebook]"
+	$(REGISTER_KERNEL)
 	@touch $@
 
 $(BIN)/.test-installed: $(BIN)/.notebook-installed
@@ -83,20 +88,23 @@ bench-dist: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_dist.py
 
 # Notebooks: `make notebooks` re-executes every notebooks/*.ipynb in place
-# (fresh outputs, written only if every cell ran); `make lab` registers the
-# .venv's Python as the kernel the notebooks name and starts JupyterLab. Both
-# put the checkout on the kernel's PYTHONPATH, so notebooks import `benchmarks`.
+# (fresh outputs, written only if every cell ran); `make lab` starts
+# JupyterLab on the kernel the install step registered; `make kernel`
+# registers it again (after moving the checkout, say). Both put the checkout
+# on the kernel's PYTHONPATH, so notebooks import `benchmarks`.
 .PHONY: notebooks kernel lab
 KERNEL_NAME := d2l_rnn
 LAB_ARGS ?=
+REGISTER_KERNEL = $(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) \
+	--display-name "Python 3 ($(KERNEL_NAME))" --env PYTHONPATH "$(CURDIR)"
 
 notebooks: $(BIN)/.notebook-installed
 	$(BIN)/python -m tools.notebooks notebooks
 
 kernel: $(BIN)/.notebook-installed
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "Python 3 ($(KERNEL_NAME))"
+	$(REGISTER_KERNEL)
 
-lab: kernel
+lab: $(BIN)/.notebook-installed
 	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} $(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 # The whole suite on the GPU flavour, in a venv made afresh each time, with a
