@@ -1,4 +1,4 @@
-"""Training with Gluon: one minibatch, one epoch, and the chapter's function.
+"""Training with Gluon: one minibatch, one epoch, the chapter's function, and evaluation.
 
 :class:`GluonEpoch` is the Gluon side of the engine in :mod:`d2l_rnn.loop`:
 its :meth:`~GluonEpoch.train_batch` runs the forward and backward pass on
@@ -12,6 +12,10 @@ an epoch: the loss is summed on the device, and the clipping scale
 ``min(1, theta / norm)`` is computed on the device instead of being read
 back to decide on the host whether to clip. The model is hybridized with
 static allocation, so its forward pass is one cached graph.
+
+:func:`evaluate_perplexity` reads a text (ids, or a string with its
+vocabulary) once through a model: the validation perplexity of the command
+line's runs and of ``d2l-rnn evaluate``.
 """
 
 from __future__ import annotations

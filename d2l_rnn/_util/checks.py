@@ -5,6 +5,10 @@ deep inside MXNet or, worse, as a loop that silently runs zero times. Each
 check raises :class:`BadValue`, a ``ValueError`` that also carries what was
 expected, so the command line words the same check as ``expected a
 positive integer, got 'x'`` without a second copy of the rule.
+
+:func:`check_prefix` and :func:`check_ids` turn a text into character ids,
+or say which characters the vocabulary lacks (and, for ``check_ids``, what
+was passed when it is neither a text nor ids: a ``TypeError``).
 """
 
 import math

@@ -4,7 +4,7 @@
 you can run any code. What a trainer needs to go on is small and plain: the
 optimizer's name and learning rate, its update counts (JSON, trainer.json),
 and per parameter a state that is nothing, one array or a tuple of arrays
-(SGD with momentum: one array; the chapter's SGD: nothing). The arrays go
+(the chapter's SGD: nothing; SGD with momentum: one array; Adam: two). The arrays go
 into trainer.params with ``nd.save``. A state of any other shape cannot be
 stored this way, and saving it is refused with a ValueError.
 """
