@@ -50,10 +50,14 @@ def _nucleus(p, top_p):
     return int(np.searchsorted(np.cumsum(np.sort(p)[::-1]), top_p)) + 1
 
 
-def test_top_k_1_is_greedy(model, ctx):
+def test_top_k_1_is_greedy(ctx):
+    # Large enough that the text depends on the whole prefix and does not settle at once.
+    model = small_model("gru", len(VOCAB), num_hiddens=32, ctx=ctx)
     greedy = d2l_rnn.generate("ab", 40, model, ctx, VOCAB, C2I)
     # The greedy text recomputed in NumPy (tests/numpy_rnn.py), not through generate.
     assert greedy == "".join(VOCAB[i] for i in numpy_greedy(model, [C2I["a"], C2I["b"]], 40))
+    assert greedy[1:] != d2l_rnn.generate("b", 40, model, ctx, VOCAB, C2I)
+    assert len(set(greedy[2:])) > 1
     for seed in range(3):
         assert d2l_rnn.generate("ab", 40, model, ctx, VOCAB, C2I, top_k=1, rng=seed) == greedy
     sampled = {d2l_rnn.generate("ab", 40, model, ctx, VOCAB, C2I, top_k=3, rng=s)
