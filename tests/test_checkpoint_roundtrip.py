@@ -208,3 +208,15 @@ def test_a_snapshot_retired_while_it_is_read_gives_way_to_the_newer(tmp_path, mo
 def test_build_model_keeps_both_dropouts():
     model = build_model("gru", 8, 2, len(VOCAB), dropout=0.1, output_dropout=0.3)
     assert (model.rnn._dropout, model.drop._rate, model.dropout) == (0.1, 0.3, 0.3)
+
+
+def test_state_arrays_the_manifest_does_not_list_name_both_files(snapshot):
+    """Found by the deep fuzz search: the manifest without trainer.params was reported as
+    'trainer.params has no array 0.0', blaming a file nobody changed."""
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    del manifest["files"]["trainer.params"]
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(d2l_rnn.CheckpointError,
+                       match=r"trainer\.json is corrupt: it lists state arrays, but "
+                             r"manifest\.json lists no trainer\.params"):
+        d2l_rnn.load_checkpoint(snapshot, mx.cpu())
