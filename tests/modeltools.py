@@ -1,11 +1,15 @@
-"""Test models whose every parameter matters, the trainers the checkpoint tests restore, and a
-random generator that records what each draw was made from.
+"""Test models whose every parameter matters, the trainers the checkpoint tests restore, a
+checkpoint file changed as an attacker would, and a random generator that records what each
+draw was made from.
 
 Gluon's ``init.Normal`` draws the *weights* only: every bias keeps its own
 initialiser, zeros. A test model initialised with it alone cannot tell a
 dropped, swapped or doubled bias from a correct one, so the tests draw every
 parameter, biases included, with :func:`initialize_with_biases`.
 """
+
+import hashlib
+import json
 
 import mxnet as mx
 import numpy as np
@@ -14,7 +18,7 @@ from mxnet import autograd, gluon, nd
 from d2l_rnn.model import build_model
 
 __all__ = ["initialize_with_biases", "small_model", "shaped", "one_step_trainer", "step",
-           "momentum_trainer", "RecordingGenerator"]
+           "momentum_trainer", "rewrite", "edit_json", "RecordingGenerator"]
 
 
 def initialize_with_biases(model, scale=0.5, ctx=None):
@@ -65,6 +69,25 @@ def step(model, trainer, ids):
 def momentum_trainer(model):
     """SGD with momentum after one step: one state array per parameter."""
     return one_step_trainer(model, "sgd", {"learning_rate": 0.1, "momentum": 0.9})
+
+
+def rewrite(snapshot, name, data):
+    """Replace a snapshot's file ``name`` by ``data`` and its hash in the manifest to match,
+    as an attacker would (the hashes only show that files belong together); the manifest
+    itself is just replaced."""
+    (snapshot / name).write_bytes(data)
+    if name == "manifest.json":
+        return
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256(data).hexdigest()
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+
+
+def edit_json(snapshot, name, change):
+    """:func:`rewrite` a JSON file with ``change(doc)`` applied to its document."""
+    doc = json.loads((snapshot / name).read_text())
+    change(doc)
+    rewrite(snapshot, name, json.dumps(doc).encode())
 
 
 class RecordingGenerator(np.random.Generator):

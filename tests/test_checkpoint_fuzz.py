@@ -17,7 +17,6 @@ that names the changed file. The examples are derandomized so the suite's
 time is stable; ``D2L_RNN_FUZZ_EXAMPLES=2000`` runs a deeper, random search.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ import pytest
 from clitools import run
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from modeltools import one_step_trainer, small_model
+from modeltools import one_step_trainer, rewrite, small_model
 from mxnet import nd
 
 import d2l_rnn
@@ -119,11 +118,7 @@ def _mutated_copy(data, snapshot):
         new = json.dumps(_json_change(data, json.loads(raw))).encode()
     else:
         new = _bytes_change(data, raw)
-    (copy / name).write_bytes(new)
-    if name != "manifest.json":  # an attacker rewrites the hashes to match
-        manifest = json.loads((copy / "manifest.json").read_text())
-        manifest["files"][name] = hashlib.sha256(new).hexdigest()
-        (copy / "manifest.json").write_text(json.dumps(manifest))
+    rewrite(copy, name, new)   # an attacker rewrites the hashes to match
     return copy, name
 
 

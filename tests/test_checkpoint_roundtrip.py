@@ -7,7 +7,6 @@ folder it did not write; each field check holds at its boundary; a reader
 whose snapshot is retired while it reads gets the one that replaced it.
 """
 
-import hashlib
 import json
 import shutil
 
@@ -15,7 +14,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 from clitools import one_error_line, run
-from modeltools import one_step_trainer, small_model, step
+from modeltools import edit_json, one_step_trainer, small_model, step
 from mxnet import autograd, gluon, nd
 
 import d2l_rnn
@@ -77,18 +76,6 @@ def test_a_users_snapshot_folders_survive_every_save(tmp_path):
     assert d2l_rnn.load_checkpoint(tmp_path).epoch == 4
 
 
-def _rewrite(snapshot, name, change):
-    """Change one JSON file and rewrite the manifest's hash to match, as an attacker would."""
-    path = snapshot / name
-    doc = json.loads(path.read_text())
-    change(doc)
-    data = json.dumps(doc).encode()
-    path.write_bytes(data)
-    manifest = json.loads((snapshot / "manifest.json").read_text())
-    manifest["files"][name] = hashlib.sha256(data).hexdigest()
-    (snapshot / "manifest.json").write_text(json.dumps(manifest))
-
-
 def _set(*keys_and_value):
     *keys, value = keys_and_value
 
@@ -134,7 +121,7 @@ def snapshot(tmp_path):
 def test_each_field_check_holds_at_its_boundary(name, change, accepted, snapshot):
     """Bugs it catches: a perplexity below 1 or a dropout of 1 accepted (the dropout then
     escapes as a plain ValueError from building the model), or a boundary refused."""
-    _rewrite(snapshot, name, change)
+    edit_json(snapshot, name, change)
     if accepted:
         checkpoint = d2l_rnn.load_checkpoint(snapshot, mx.cpu())
         checkpoint.restore_trainer(one_step_trainer(checkpoint.model, "sgd", {
@@ -145,7 +132,7 @@ def test_each_field_check_holds_at_its_boundary(name, change, accepted, snapshot
 
 
 def test_a_dropout_of_1_from_the_command_line_is_one_line(snapshot, capsys):
-    _rewrite(snapshot, "hparams.json", _set("model", "dropout", 1))
+    edit_json(snapshot, "hparams.json", _set("model", "dropout", 1))
     result = run(capsys, "generate", "--checkpoint", snapshot, "--prefix", "ab", "--ctx", "cpu")
     line = one_error_line(result)
     assert "hparams.json" in line and "model.dropout" in line, line

@@ -1,7 +1,6 @@
 """Checkpoints from someone else: no code runs, bad fields are named, NaN is never saved,
 user files are never deleted, one writer per folder, and readers during saves."""
 
-import hashlib
 import json
 import os
 import pickle
@@ -15,7 +14,9 @@ import mxnet as mx
 import numpy as np
 import pytest
 from clitools import one_error_line, run
+from modeltools import edit_json as _edit_json
 from modeltools import momentum_trainer
+from modeltools import rewrite as _rewrite
 from mxnet import nd
 
 import d2l_rnn
@@ -31,14 +32,6 @@ def _model(cell="gru", layers=1):
     model.initialize()
     model(nd.array([[0, 1, 2]]), model.begin_state(batch_size=1))
     return model
-
-
-def _rewrite(snapshot, name, data):
-    """Replace a file and rewrite the manifest to match, as an attacker would."""
-    (snapshot / name).write_bytes(data)
-    manifest = json.loads((snapshot / "manifest.json").read_text())
-    manifest["files"][name] = hashlib.sha256(data).hexdigest()
-    (snapshot / "manifest.json").write_text(json.dumps(manifest))
 
 
 class _Payload:
@@ -112,12 +105,6 @@ def test_the_old_pickled_trainer_file_is_never_read(momentum_snapshot, tmp_path)
                                                       r"d2l_rnn and holds a pickle"):
         d2l_rnn.load_checkpoint(momentum_snapshot)
     assert not marker.exists()
-
-
-def _edit_json(snapshot, name, change):
-    doc = json.loads((snapshot / name).read_text())
-    change(doc)
-    _rewrite(snapshot, name, json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize("name,change,match", [

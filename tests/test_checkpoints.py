@@ -1,7 +1,5 @@
 """save_checkpoint / load_checkpoint: round trips, atomic saves, crashes, bad files."""
 
-import hashlib
-import json
 import random
 import subprocess
 import sys
@@ -9,6 +7,8 @@ import textwrap
 
 import numpy as np
 import pytest
+from modeltools import edit_json as _edit_json
+from modeltools import rewrite as _rewrite
 from mxnet import nd
 
 import d2l_rnn
@@ -170,23 +170,6 @@ def test_sigkill_in_the_middle_of_a_save(point, survivor, tmp_path):
 @pytest.fixture
 def snapshot(tmp_path):
     return d2l_rnn.save_checkpoint(tmp_path / "ckpt", _model(), VOCAB, epoch=2)
-
-
-def _rewrite(snapshot, name, data):
-    """Replace a file and update the manifest, as a buggy writer would."""
-    (snapshot / name).write_bytes(data)
-    manifest = json.loads((snapshot / "manifest.json").read_text())
-    manifest["files"][name] = hashlib.sha256(data).hexdigest()
-    (snapshot / "manifest.json").write_text(json.dumps(manifest))
-
-
-def _edit_json(snapshot, name, change):
-    doc = json.loads((snapshot / name).read_text())
-    change(doc)
-    if name == "manifest.json":
-        (snapshot / name).write_text(json.dumps(doc))
-    else:
-        _rewrite(snapshot, name, json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize("damage,match", [
