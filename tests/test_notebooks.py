@@ -85,7 +85,8 @@ def check_chapter_outputs(nb, num_epochs):
 
     Returns ``{epoch: printed perplexity}`` of the training cell.
     """
-    assert re.fullmatch(r"run on \d{4}-\d\d-\d\d: .+, \d+ cores; MXNet \d.*\n",
+    assert re.fullmatch(r"run on \d{4}-\d\d-\d\d: .+, \d+ cores(; load average [\d.]+)?; "
+                        r"MXNet \d.*\n",
                         _stdout(nb, "machine")), _stdout(nb, "machine")
     assert _result(nb, "state-shape") == "(1, 2, 256)"
     assert _result(nb, "forward-shapes") == "((35, 2, 256), 1, (1, 2, 256))"
