@@ -3,9 +3,11 @@
 Under pytest-xdist (``make test``), :func:`pytest_collection_modifyitems`
 puts the tests that share an expensive or exclusive resource into one
 ``xdist_group``, which ``--dist loadgroup`` runs on one worker: the chapter's
-200-epoch run (computed once, not once per worker) and the kvstore jobs (a
-scheduler, a server and workers each, on ports picked when the job starts;
-one job at a time keeps them from competing for the cores).
+200-epoch run (computed once, not once per worker), the costlier
+module-scoped fixtures (:data:`SHARED_FIXTURES`: made once, not once per
+worker), and the kvstore jobs (a scheduler, a server and workers each, on
+ports picked when the job starts; one job at a time keeps them from
+competing for the cores). test_notebooks.py groups itself.
 """
 
 import os
@@ -14,13 +16,19 @@ import pytest
 
 import d2l_rnn
 
-# The xdist groups (see the module docstring).
-CHAPTER_RUN_GROUP, KVSTORE_GROUP = "chapter_run", "kvstore_jobs"
+# The xdist groups (see the module docstring): a fixture's users run on one worker.
+SHARED_FIXTURES = {
+    "chapter_run": "chapter_run",              # conftest: the chapter's 200 epochs
+    "two_rows": "bench_two_rows",              # test_bench: four benchmark processes
+    "session": "own_text_session",             # test_own_text: an 8-epoch run with saves
+}
+KVSTORE_GROUP = "kvstore_jobs"
 
 
 def _group(item):
-    if "chapter_run" in item.fixturenames:
-        return CHAPTER_RUN_GROUP
+    for name, group in SHARED_FIXTURES.items():
+        if name in item.fixturenames:
+            return group
     if item.get_closest_marker("dist"):
         return KVSTORE_GROUP
     return None

@@ -3,6 +3,8 @@
 Speed itself is measured by ``make bench``, never asserted here.
 """
 
+import contextlib
+import io
 import re
 
 import pytest
@@ -47,16 +49,32 @@ def test_every_row_runs_and_the_table_has_ratios(capsys):
     assert "cores; load average" in out
 
 
-@pytest.mark.parametrize("interleave", [True, False])
-def test_results_have_one_time_per_epoch(interleave):
-    results = speed.run_rows(["shipped", "floor"], num_epochs=3, log=lambda line: None,
-                             interleave=interleave)
-    assert len(results["shipped"].seconds) == len(results["shipped"].perplexity) == 3
-    assert len(results["floor"].seconds) == 3 and results["floor"].perplexity is None
-    for result in results.values():
+@pytest.fixture(scope="module")
+def two_rows():
+    """One real interleaved run of two rows (4 epochs, lines every 2), then each alone.
+
+    Returns ``(results, printed, alone)``; four processes in all, shared by the tests below.
+    """
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        results = speed.run_rows(["chapter", "shipped"], num_epochs=4, pred_period=2)
+    return results, printed.getvalue(), speed.run_alone(results, 2)
+
+
+def test_results_have_one_time_per_epoch(two_rows):
+    results, _, alone = two_rows
+    assert len(results["chapter"].seconds) == len(results["chapter"].perplexity) == 4
+    assert len(alone["shipped"].seconds) == len(alone["shipped"].perplexity) == 2
+    for result in list(results.values()) + list(alone.values()):
         # Waiting for the other row's turn is in neither figure.
         assert sum(result.seconds) <= result.total < sum(result.seconds) + 2
         assert result.threads is None   # MXNet rows
+
+
+def test_rows_one_after_the_other_and_the_floor_row():
+    results = speed.run_rows(["floor"], num_epochs=3, log=lambda line: None, interleave=False)
+    assert len(results["floor"].seconds) == 3 and results["floor"].perplexity is None
+    assert sum(results["floor"].seconds) <= results["floor"].total
     assert "chapter" not in speed.format_table(results)
 
 
@@ -93,11 +111,10 @@ def test_the_torch_row_runs_at_the_thread_count_it_is_given():
     assert 1 < perplexity[-1] < perplexity[0] < 43 and sum(seconds) <= total
 
 
-def test_interleaved_rows_print_their_lines_as_blocks(capsys):
+def test_interleaved_rows_print_their_lines_as_blocks(two_rows):
     # Epochs 2 and 4 print; in between the rows take turns, so unbuffered
     # output would alternate between the rows.
-    speed.run_rows(["chapter", "shipped"], num_epochs=4, pred_period=2)
-    lines = capsys.readouterr().out.splitlines()
+    lines = two_rows[1].splitlines()
     assert len(lines) == 2 * (2 + 2 * 3)
     for block, name in zip([lines[1:8], lines[9:16]], ["chapter", "shipped"]):
         assert block[0] == "## %s (4 epochs, interleaved)" % speed.LABELS[name]
@@ -193,19 +210,36 @@ def test_without_pytorch_the_torch_row_is_left_out_or_refused(monkeypatch, capsy
     assert speed.LABELS["floor"] in out
 
 
-def test_each_row_is_compared_with_itself_alone(capsys):
-    assert speed.main(["--epochs", "2", "--rows", "shipped,floor"]) == 0
-    out = capsys.readouterr().out
-    rows = _table_rows(out)
-    assert set(rows) == {speed.LABELS["shipped"], speed.LABELS["floor"], "row"}
+def test_each_row_is_compared_with_itself_alone(two_rows):
+    results, _, alone = two_rows
+    rows = _table_rows(speed.format_table(results, alone))
+    assert set(rows) == {speed.LABELS["chapter"], speed.LABELS["shipped"], "row"}
     assert rows["row"][-2:] == ["s/epoch alone", "in turns / alone"]
-    for name in ("shipped", "floor"):
+    for name in ("chapter", "shipped"):
         cells = _row(rows, name)
-        together, alone, ratio = float(cells[0].split()[0]), float(cells[-2]), cells[-1]
-        assert together > 0 and alone > 0
-        assert float(ratio.split()[0]) == pytest.approx(together / alone, abs=0.01)
+        together, solo, ratio = float(cells[0].split()[0]), float(cells[-2]), cells[-1]
+        assert together > 0 and solo == pytest.approx(sum(alone[name].seconds) / 2, abs=1e-4)
+        assert float(ratio.split()[0]) == pytest.approx(together / solo, abs=0.01)
+
+
+def test_the_command_line_runs_the_rows_alone_unless_told_not_to(monkeypatch, capsys):
+    calls = []
+
+    def fake_process(name, num_epochs, seed, before, threads, pred_period):
+        calls.append((name, before is not None))
+        for epoch in range(1, num_epochs + 1):
+            if before is not None:
+                before(epoch)
+        return None, [0.1] * num_epochs, 0.1 * num_epochs, None
+
+    monkeypatch.setattr(speed, "run_process", fake_process)
+    assert speed.main(["--epochs", "2", "--rows", "floor", "--solo-epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert calls == [("floor", True), ("floor", False)]   # in turns, then alone
+    assert "s/epoch alone" in out and "Every row ran within 10 % of itself alone" in out
+    calls.clear()
     assert speed.main(["--epochs", "1", "--rows", "floor", "--solo-epochs", "0"]) == 0
-    assert "alone" not in capsys.readouterr().out
+    assert calls == [("floor", True)] and "alone" not in capsys.readouterr().out
 
 
 def test_the_table_says_whether_every_row_was_within_ten_percent_of_itself_alone():

@@ -24,6 +24,9 @@ from nbclient.exceptions import CellExecutionError  # noqa: E402
 
 from tools import notebooks  # noqa: E402
 
+# One xdist worker runs this module: the notebooks execute once (the `executed` fixture).
+pytestmark = pytest.mark.xdist_group("notebooks")
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO / "notebooks"
 CHAPTER = NOTEBOOK_DIR / "rnn-gluon.ipynb"
@@ -171,7 +174,14 @@ def _outputs(nb, kind):
             if o.output_type == kind or kind in o.get("data", {})]
 
 
-@pytest.mark.parametrize("path", notebooks.find_notebooks([NOTEBOOK_DIR]),
+def _tiered(paths):
+    """Every notebook, the speed one in the slow tier: it starts a process per benchmark
+    row (test_bench.py runs that machinery in the default tier)."""
+    return [pytest.param(p, marks=pytest.mark.extended) if p.name == "rnn-speed.ipynb" else p
+            for p in paths]
+
+
+@pytest.mark.parametrize("path", _tiered(notebooks.find_notebooks([NOTEBOOK_DIR])),
                          ids=lambda p: p.name)
 def test_every_notebook_runs_without_error(path, executed):
     nb = executed(path)
