@@ -18,6 +18,7 @@ from modeltools import edit_json, one_step_trainer, small_model, step
 from mxnet import autograd, gluon, nd
 
 import d2l_rnn
+from d2l_rnn.checkpoint import layout
 from d2l_rnn.checkpoint import load as checkpoint_load
 from d2l_rnn.model import build_model, describe_model, model_from_description
 
@@ -207,3 +208,25 @@ def test_state_arrays_the_manifest_does_not_list_name_both_files(snapshot):
                        match=r"trainer\.json is corrupt: it lists state arrays, but "
                              r"manifest\.json lists no trainer\.params"):
         d2l_rnn.load_checkpoint(snapshot, mx.cpu())
+
+
+def test_a_listing_that_misses_both_snapshots_of_a_save_looks_again(tmp_path, monkeypatch):
+    """Seen under load in the readers-during-saves test (1 in 200 loads): a directory listing
+    made while a save renames its new snapshot in and the old one out can show neither, and
+    the reader was told the folder 'holds no checkpoint'."""
+    d2l_rnn.save_checkpoint(tmp_path, small_model(), VOCAB, epoch=3)
+    (tmp_path / ".d2l_rnn-lock").write_text("")   # a save holds the folder
+    real, listings = layout.snapshots, []
+
+    def racing(directory):
+        listings.append(directory)
+        return [] if len(listings) == 1 else real(directory)
+
+    monkeypatch.setattr(layout, "snapshots", racing)
+    assert d2l_rnn.load_checkpoint(tmp_path).epoch == 3 and len(listings) == 2
+    (tmp_path / ".d2l_rnn-lock").unlink()   # no save: an empty listing is the answer
+    listings.clear()
+    monkeypatch.setattr(layout, "snapshots", lambda directory: listings.append(1) or [])
+    with pytest.raises(d2l_rnn.CheckpointError, match="holds no checkpoint"):
+        d2l_rnn.load_checkpoint(tmp_path)
+    assert len(listings) == 1

@@ -165,6 +165,12 @@ def find_snapshot(directory):
         return directory
     try:
         found = snapshots(directory)
+        for _ in range(3):
+            # A save renames its new snapshot in, then the old one out: a listing
+            # made meanwhile can miss both names. While a save holds the lock, look again.
+            if found or not (directory / LOCK).exists():
+                break
+            found = snapshots(directory)
     except OSError as err:
         raise CheckpointError("cannot read checkpoint directory %s: %s"
                               % (directory, err.strerror or err)) from None

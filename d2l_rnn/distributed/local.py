@@ -23,7 +23,14 @@ import time
 from pathlib import Path
 
 from .launch_args import PROG, Usage, parse_args
-from .processes import MAX_PROCESSES, MAX_TIMEOUT, Follower, child_setup, describe_exit
+from .processes import (
+    MAX_PROCESSES,
+    MAX_TIMEOUT,
+    Follower,
+    child_setup,
+    describe_exit,
+    interrupts_held,
+)
 
 __all__ = ["JobFailed", "LocalJob", "free_port", "main"]
 
@@ -122,11 +129,12 @@ class LocalJob:
         self._started = time.monotonic()
         node = [sys.executable, "-c", "import d2l_rnn"]
         try:
-            self._spawn("scheduler", "scheduler", node)
-            for i in range(self.num_servers):
-                self._spawn("server-%d" % i, "server", node)
-            for i in range(self.num_workers):
-                self._spawn("worker-%d" % i, "worker", self.command)
+            with interrupts_held():  # a Ctrl-C during a fork would be lost
+                self._spawn("scheduler", "scheduler", node)
+                for i in range(self.num_servers):
+                    self._spawn("server-%d" % i, "server", node)
+                for i in range(self.num_workers):
+                    self._spawn("worker-%d" % i, "worker", self.command)
         except BaseException:
             self.stop()
             raise
