@@ -49,11 +49,12 @@ def test_every_row_runs_and_the_table_has_ratios(capsys):
     assert "cores; load average" in out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_rows():
     """One real interleaved run of two rows (4 epochs, lines every 2), then each alone.
 
-    Returns ``(results, printed, alone)``; four processes in all, shared by the tests below.
+    Returns ``(results, printed, alone)``; four processes in all, shared by the tests below
+    (session scope: a worker of pytest-xdist may run other modules' tests between them).
     """
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

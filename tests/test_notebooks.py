@@ -36,9 +36,9 @@ ENV = {"D2L_RNN_NUM_EPOCHS": str(QUICK_EPOCHS), "CUDA_VISIBLE_DEVICES": ""}
 BOOK = {50: 4.31, 100: 2.06, 150: 1.50, 200: 1.34}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # kept while the worker runs other modules' tests too
 def executed():
-    """``run(path)``: the notebook executed in a fresh kernel, once per module.
+    """``run(path)``: the notebook executed in a fresh kernel, once per session.
 
     A failure is remembered too, so a broken notebook costs one run, not one
     per test that looks at it.

@@ -51,7 +51,7 @@ def _epoch_lines(out):
     return printed
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one xdist worker takes its tests (conftest)
 def session(tmp_path_factory):
     """A run on a small non-ASCII text: validation, a log, the best and the latest snapshot."""
     folder = tmp_path_factory.mktemp("own")
