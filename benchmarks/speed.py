@@ -7,20 +7,24 @@ row 2 (the chapter's loop as printed), and seconds per epoch as a ratio to
 the floor (the model's own forward and backward passes).
 
 Every row trains in a process of its own (:mod:`benchmarks.row_process`),
-so no two rows share MXNet's engine. By default the rows take turns epoch by
-epoch (:mod:`benchmarks.turns`), so that on a shared machine every row meets
-the same load; ``--sequential`` runs them one after the other instead.
-Either way each row's chapter lines are printed as one block. The PyTorch
-row runs twice, on one and on two threads, and the faster is reported.
+so no two rows share MXNet's engine. The rows take turns, :data:`TURN_EPOCHS`
+epochs at a time (:mod:`benchmarks.turns`), so that on a shared machine every
+row meets the same load (``--sequential``: one after the other). Not one
+epoch at a time: an epoch that starts right after another process had the
+cores runs slower than one that follows the row's own epoch (caches and idle
+cores gone cold: 10 ms, 20 %, for the chapter's loop here), so epoch-by-epoch
+turns measured every row's cold epoch. Each row's lines print as one block.
+The PyTorch row runs on one and on two threads; the faster is reported.
 
-After an interleaved run each row runs again alone (``--solo-epochs``), in a
-fresh process, and the table shows each row's figure alone beside its figure
-in turns: turns are only fair if a row runs as fast in turn as on its own,
-and the table says whether every row is within 10 % of itself alone.
+Then each row runs again alone (``--solo-epochs``), in a fresh process, and
+the table shows its figure alone beside its figure in turns, and says
+whether every row is within 10 % of itself alone: turns are only fair if so.
 """
 
 import argparse
+import contextlib
 import importlib.util
+import io
 import os
 import sys
 import threading
@@ -33,8 +37,8 @@ from .report import LABELS, ROWS, format_table, machine_summary, solo_check
 from .row_process import run_process
 from .turns import ThreadOutput, Turns
 
-__all__ = ["ROWS", "LABELS", "CHAPTER", "TORCH_THREADS", "Result", "epoch_timer", "run_row",
-           "run_rows", "run_alone", "machine_summary", "format_table", "main"]
+__all__ = ["ROWS", "LABELS", "CHAPTER", "TORCH_THREADS", "TURN_EPOCHS", "Result", "epoch_timer",
+           "run_row", "run_rows", "run_alone", "machine_summary", "format_table", "main"]
 
 # seconds: per epoch, training only; total: the whole call, including
 # initialisation and the predictions printed every pred_period epochs;
@@ -43,17 +47,21 @@ Result = namedtuple("Result", "seconds total perplexity threads", defaults=(None
 
 # The PyTorch row is measured at each of these thread counts; the faster is reported.
 TORCH_THREADS = (1, 2)
+# Epochs a row trains in one turn (see the module docstring).
+TURN_EPOCHS = 5
 
 
-def run_row(name, num_epochs, seed=0, turns=None, torch_threads=0, pred_period=None):
+def run_row(name, num_epochs, seed=0, turns=None, torch_threads=0, pred_period=None,
+            turn_epochs=TURN_EPOCHS):
     """Train (or time) one row in a process of its own; return its :class:`Result`.
 
     ``perplexity`` is the per-epoch list (None for the floor row). With
     ``turns`` (a :class:`~benchmarks.turns.Turns` naming this row), the row
-    hands the turn on at the start of each epoch; epochs that print the
-    chapter's lines keep it, so the time in those lines is their own. Time
-    spent waiting for the turn counts in neither ``seconds`` nor ``total``.
-    ``torch_threads`` > 0 sets PyTorch's thread count for the torch row.
+    hands the turn on at the start of every ``turn_epochs``-th epoch (1, 1 +
+    ``turn_epochs``, ...); an epoch that prints the chapter's lines keeps it,
+    so the time in those lines is their own. Time spent waiting for the turn
+    counts in neither ``seconds`` nor ``total``. ``torch_threads`` > 0 sets
+    PyTorch's thread count for the torch row.
     """
     if name not in ROWS:
         raise ValueError("unknown row %r; choose from %s" % (name, ", ".join(ROWS)))
@@ -62,7 +70,7 @@ def run_row(name, num_epochs, seed=0, turns=None, torch_threads=0, pred_period=N
     before = None
     if turns is not None:
         def before(epoch):
-            if epoch % period:
+            if epoch % period and (epoch - 1) % turn_epochs == 0:
                 turns.pass_on(turns_key(name, torch_threads))
     perplexity, seconds, total, threads = run_process(name, num_epochs, seed, before,
                                                       torch_threads, pred_period)
@@ -92,7 +100,7 @@ def _best(results):
     return best
 
 
-def _run_interleaved(runs, num_epochs, seed, log, pred_period):
+def _run_interleaved(runs, num_epochs, seed, log, pred_period, turn_epochs):
     keys = [turns_key(*run) for run in runs]
     turns, output = Turns(keys), ThreadOutput(sys.stdout)
     results, errors, idents = {}, {}, {}
@@ -102,7 +110,8 @@ def _run_interleaved(runs, num_epochs, seed, log, pred_period):
         idents[run] = threading.get_ident()
         turns.begin(key)
         try:
-            results[run] = run_row(run[0], num_epochs, seed, turns, run[1], pred_period)
+            results[run] = run_row(run[0], num_epochs, seed, turns, run[1], pred_period,
+                                   turn_epochs)
         except BaseException as err:  # re-raised in the main thread below
             errors[run] = err
         finally:
@@ -132,17 +141,17 @@ def _title(name, threads):
 
 
 def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torch_threads=0,
-             pred_period=None):
+             pred_period=None, turn_epochs=TURN_EPOCHS):
     """Run the rows; return ``{name: Result}``. ``log`` gets a header line per row.
 
-    With ``interleave`` the rows take turns epoch by epoch (see
+    With ``interleave`` the rows take turns, ``turn_epochs`` epochs each (see
     :mod:`benchmarks.turns`); otherwise they run one after the other. The
     torch row runs at each of :data:`TORCH_THREADS` (or at ``torch_threads``
     if > 0); the faster is returned.
     """
     runs = _runs(rows, torch_threads)
     if interleave:
-        return _best(_run_interleaved(runs, num_epochs, seed, log, pred_period))
+        return _best(_run_interleaved(runs, num_epochs, seed, log, pred_period, turn_epochs))
     results = {}
     for run in runs:
         log("\n## %s (%d epochs)" % (_title(*run), num_epochs))
@@ -156,20 +165,9 @@ def run_alone(results, num_epochs, seed=0):
     The torch row runs at the thread count it was reported with. The chapter's
     lines are not printed. Returns ``{name: Result}``.
     """
-    alone = {}
-    for name, result in results.items():
-        with _silenced():
-            alone[name] = run_row(name, num_epochs, seed, torch_threads=result.threads or 0)
-    return alone
-
-
-class _silenced:
-    def __enter__(self):
-        self.stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
-
-    def __exit__(self, *exc):
-        sys.stdout.close()
-        sys.stdout = self.stdout
+    with contextlib.redirect_stdout(io.StringIO()):
+        return {name: run_row(name, num_epochs, seed, torch_threads=result.threads or 0)
+                for name, result in results.items()}
 
 
 def _parser():
@@ -186,6 +184,9 @@ def _parser():
                              "%s and report the faster)" % " and ".join(map(str, TORCH_THREADS)))
     parser.add_argument("--pred-period", type=int, default=None,
                         help="print the chapter's lines every N epochs (default: 50)")
+    parser.add_argument("--turn-epochs", type=int, default=TURN_EPOCHS,
+                        help="epochs a row trains in one turn (default: %d; 1: epoch by "
+                             "epoch, which measures cold epochs)" % TURN_EPOCHS)
     parser.add_argument("--solo-epochs", type=int, default=None,
                         help="after the interleaved run, run each row alone for this many "
                              "epochs and compare (default: --epochs; 0: skip)")
@@ -209,7 +210,8 @@ def _rows(parser, args):
         parser.error("--rows: unknown %s; choose from %s" % (unknown, ",".join(ROWS)))
     for flag, value, low in (("--epochs", args.epochs, 1), ("--solo-epochs", args.solo_epochs,
                              0), ("--torch-threads", args.torch_threads, 0),
-                             ("--pred-period", args.pred_period, 1)):
+                             ("--pred-period", args.pred_period, 1),
+                             ("--turn-epochs", args.turn_epochs, 1)):
         if value is not None and value < low:
             parser.error("%s must be %s, got %d" % (flag, "a positive integer" if low else
                                                     ">= 0", value))
@@ -226,7 +228,8 @@ def main(argv=None):
     rows = _rows(parser, args)
     before = machine_summary()
     results = run_rows(rows, args.epochs, args.seed, interleave=not args.sequential,
-                       torch_threads=args.torch_threads, pred_period=args.pred_period)
+                       torch_threads=args.torch_threads, pred_period=args.pred_period,
+                       turn_epochs=args.turn_epochs)
     alone, warnings = None, []
     epochs = args.epochs if args.solo_epochs is None else args.solo_epochs
     if not args.sequential and epochs:
@@ -235,7 +238,7 @@ def main(argv=None):
         alone = run_alone(results, epochs, args.seed)
         warnings = solo_check(results, alone)
     print("\n%s; rows %s" % (before, "one after the other" if args.sequential
-                              else "interleaved epoch by epoch"))
+                              else "interleaved, %d epochs a turn" % args.turn_epochs))
     print("after: load average %.2f %.2f %.2f\n" % os.getloadavg())
     print(format_table(results, alone))
     for line in warnings:

@@ -104,6 +104,28 @@ def test_every_row_runs_in_a_process_of_its_own_and_torch_at_each_thread_count(m
     assert started == [("torch", 3)]
 
 
+@pytest.mark.parametrize("turn_epochs,order", [
+    (1, "a1 b1 a2 b2 a3 b3 a4 b4 a5 b5 a6 b6"),
+    (3, "a1 a2 a3 b1 b2 b3 a4 a5 a6 b4 b5 b6"),
+    (4, "a1 a2 a3 a4 b1 b2 b3 b4 a5 a6 b5 b6"),
+])
+def test_rows_take_turns_of_turn_epochs(turn_epochs, order, monkeypatch):
+    """Bug it catches: turns of another length than asked (epoch-by-epoch turns measured
+    every row's cold epoch), or a row running while another holds the turn."""
+    ran = []
+
+    def fake_process(name, num_epochs, seed, before, threads, pred_period):
+        for epoch in range(1, num_epochs + 1):
+            before(epoch)
+            ran.append("%s%d" % ("a" if name == "scratch" else "b", epoch))
+        return [2.0] * num_epochs, [0.1] * num_epochs, 0.1 * num_epochs, None
+
+    monkeypatch.setattr(speed, "run_process", fake_process)
+    speed.run_rows(["scratch", "floor"], num_epochs=6, log=lambda line: None,
+                   turn_epochs=turn_epochs)
+    assert " ".join(ran) == order
+
+
 def test_the_torch_row_runs_at_the_thread_count_it_is_given():
     pytest.importorskip("torch")
     from benchmarks.row_process import run_process
