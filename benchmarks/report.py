@@ -8,7 +8,8 @@ import platform
 
 from d2l_rnn._compat import import_mxnet
 
-__all__ = ["ROWS", "LABELS", "TOLERANCE", "machine_summary", "format_table", "solo_check"]
+__all__ = ["ROWS", "LABELS", "TOLERANCE", "machine_summary", "report_label", "format_table",
+           "solo_check"]
 
 ROWS = ("scratch", "chapter", "shipped", "torch", "floor")
 LABELS = {
@@ -47,10 +48,10 @@ def mean(seconds):
     return sum(seconds) / len(seconds)
 
 
-def _label(name, result):
+def report_label(name, result):
     """The row's label; the torch row's says how many threads it used."""
     if name == "torch" and result.threads:
-        return "%s (%d threads)" % (LABELS[name], result.threads)
+        return "%s (%d thread%s)" % (LABELS[name], result.threads, "s"[:result.threads > 1])
     return LABELS[name]
 
 
@@ -82,7 +83,7 @@ def format_table(results, alone=None, tolerance=TOLERANCE):
             continue
         r = results[name]
         per_epoch = mean(r.seconds)
-        cells = [_label(name, r),
+        cells = [report_label(name, r),
                  "%.4f%s" % (per_epoch, ratio(per_epoch, base and mean(base.seconds))),
                  "%.1f%s" % (r.total, ratio(r.total, base and base.total)),
                  "n/a" if r.perplexity is None else "%.3f%s" % (

@@ -33,7 +33,7 @@ from collections import namedtuple
 from d2l_rnn._util.checks import check_positive_int
 
 from .common import CHAPTER, epoch_timer
-from .report import LABELS, ROWS, format_table, machine_summary, solo_check
+from .report import LABELS, ROWS, format_table, machine_summary, report_label, solo_check
 from .row_process import run_process
 from .turns import ThreadOutput, Turns
 
@@ -75,7 +75,7 @@ def run_row(name, num_epochs, seed=0, turns=None, torch_threads=0, pred_period=N
     perplexity, seconds, total, threads = run_process(name, num_epochs, seed, before,
                                                       torch_threads, pred_period)
     if name == "torch":
-        print("(PyTorch used %d threads)" % threads)
+        print("(PyTorch used %d thread%s)" % (threads, "s"[:threads > 1]))
     return Result(seconds, total, perplexity, threads)
 
 
@@ -137,7 +137,7 @@ def _run_interleaved(runs, num_epochs, seed, log, pred_period, turn_epochs):
 
 
 def _title(name, threads):
-    return LABELS[name] + (" (%d threads)" % threads if name == "torch" and threads else "")
+    return report_label(name, Result(None, None, None, threads if name == "torch" else None))
 
 
 def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torch_threads=0,
