@@ -21,6 +21,7 @@ import textwrap
 import time
 
 import pytest
+from clitools import sigint_restored
 
 from d2l_rnn.distributed import local
 
@@ -58,6 +59,7 @@ def _wait_for_pid(pidfile, proc=None, timeout=60.0):
     raise AssertionError("the worker never started")
 
 
+@pytest.mark.dist  # a launcher's job: a scheduler and a server on 127.0.0.1
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("how", [signal.SIGKILL,
                                  pytest.param(signal.SIGINT, marks=pytest.mark.extended),
@@ -68,7 +70,7 @@ def test_what_a_worker_started_ends_with_the_launcher_however_it_ends(how, tmp_p
     launcher = subprocess.Popen(
         [sys.executable, "-m", "d2l_rnn.distributed.local", "-n", "1", "--log-dir",
          str(tmp_path / "logs"), "--", *_grandchild_command(pidfile, "wait")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=sigint_restored)
     try:
         grandchild = _wait_for_pid(pidfile, launcher)
         launcher.send_signal(how)
@@ -80,6 +82,7 @@ def test_what_a_worker_started_ends_with_the_launcher_however_it_ends(how, tmp_p
             launcher.wait()
 
 
+@pytest.mark.dist  # a scheduler and a server on 127.0.0.1
 @pytest.mark.timeout(120)
 def test_what_a_worker_left_running_ends_with_the_job(tmp_path, monkeypatch):
     monkeypatch.setattr(local, "_GRACE", 0.5)  # the scheduler and server need not end

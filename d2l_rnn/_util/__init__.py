@@ -1,3 +1,12 @@
-"""Helpers the whole package shares: argument checks, reading files someone else may have made
-(regular files only, bounded: :mod:`.reading`; texts as a stream: :mod:`.text_file`), crash-safe
-file writes, the command lines' console (Ctrl-C, output encodings), BLAS threads."""
+"""Helpers the whole package shares, none of them part of the book's face.
+
+Argument and setting checks (:mod:`.checks`, :mod:`.setting_checks`),
+reading files someone else may have made (regular files only, bounded:
+:mod:`.reading`; a text as a stream: :mod:`.text_file`), crash-safe file
+writes (:mod:`.files`), the bounded download (:mod:`.download`), texts
+encoded as compact arrays (:mod:`.text`), MXNet's error message cut to its
+line (:mod:`.errors`), the command lines' console (Ctrl-C, output
+encodings: :mod:`.console`), NumPy's removed names lent to MXNet alone
+(:mod:`.numpy_names`), the type names of the public API (:mod:`.hints`) and
+one BLAS thread for small products (:mod:`.blas`).
+"""

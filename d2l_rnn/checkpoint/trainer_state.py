@@ -4,7 +4,7 @@
 you can run any code. What a trainer needs to go on is small and plain: the
 optimizer's name and learning rate, its update counts (JSON, trainer.json),
 and per parameter a state that is nothing, one array or a tuple of arrays
-(SGD with momentum: one array; the chapter's SGD: nothing). The arrays go
+(the chapter's SGD: nothing; SGD with momentum: one array; Adam: two). The arrays go
 into trainer.params with ``nd.save``. A state of any other shape cannot be
 stored this way, and saving it is refused with a ValueError.
 
@@ -120,6 +120,9 @@ def read_trainer_state(snapshot, doc, arrays_data):
     path = snapshot / "trainer.json"
     _check_document(path, doc)
     arrays_path = snapshot / "trainer.params"
+    # Say which two files disagree: either one may be the one that changed.
+    need(arrays_data is not None or all(v is None for v in doc["states"].values()), path,
+         "it lists state arrays, but manifest.json lists no trainer.params")
     arrays = load_arrays(arrays_data, arrays_path) if arrays_data is not None else {}
     for name, array in arrays.items():
         if not np.isfinite(array.asnumpy()).all():

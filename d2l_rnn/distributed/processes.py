@@ -10,17 +10,21 @@ as soon as the launcher is gone, however it went (SIGKILL included: it
 learns it from the end of a pipe only the launcher held). A process that has
 exited is not reaped until its group has been killed (:func:`exit_status`),
 so a group's number cannot be reused by an unrelated process meanwhile.
+:func:`interrupts_held` keeps a Ctrl-C that comes while processes are being
+started for the moment they all are.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 
-__all__ = ["child_setup", "describe_exit", "Follower", "Watchdog", "exit_status", "end_group",
-           "JobFailed", "free_port", "MAX_PROCESSES", "MAX_TIMEOUT"]
+__all__ = ["child_setup", "interrupts_held", "describe_exit", "Follower", "Watchdog",
+           "exit_status", "end_group", "JobFailed", "free_port", "MAX_PROCESSES", "MAX_TIMEOUT"]
 
 # Bounds on what one machine is asked to run: processes, and seconds (the
 # lifetime alarm takes an unsigned int; a week is more than any job here).
@@ -62,6 +66,34 @@ def child_setup(lifetime):
         if lifetime is not None:
             signal.alarm(lifetime)  # kept across exec: a hard end in any case
     return setup
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold SIGINT inside the block and deliver it, as it would have been, on the way out.
+
+    A ``KeyboardInterrupt`` raised while ``subprocess`` forks can land in one of
+    the Python hooks that run around ``fork`` (``logging`` has some), which
+    only print it ("Exception ignored in ..."): the Ctrl-C would be lost and
+    the launcher would go on waiting for the job it was told to stop. Held
+    here, it is raised once the block is done, every process started in it
+    known and so stopped. Only the main thread can do this; elsewhere, or
+    with SIGINT ignored (which the children inherit), the block runs as it is.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) == signal.SIG_IGN):
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(signal.SIGINT, caught[0])
+        elif caught and previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
 
 
 def describe_exit(returncode, lifetime):
