@@ -107,10 +107,10 @@ class LocalJob:
         with open(path, "wb") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=self._environ(role),
-                                    start_new_session=True,
-                                    preexec_fn=child_setup(lifetime))
+                                    start_new_session=True,  # its group: it and
+                                    # whatever it starts, told to the watchdog before exec
+                                    preexec_fn=child_setup(lifetime, self._watchdog))
         self.processes.append((name, proc, path))
-        self._watchdog.add(proc.pid)  # its group: it and whatever it starts
 
     def start(self):
         """Start every process; return ``self``."""
