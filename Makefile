@@ -1,4 +1,5 @@
-# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite,
+# d2l_rnn: `make demo` runs the chapter, `make test` runs the suite but its
+# slow tier (`make test-all` runs everything, as CI does),
 # `make bench` the speed benchmarks (training, EPOCHS=200 by default, each
 # row interleaved and then alone; then generation; the training run against
 # the chapter's function; Ctrl-C to exit on 1 MB; it adds PyTorch on Python
@@ -15,8 +16,8 @@
 # What goes into the venv grows with what is asked for, one stamp file each:
 # .installed (the package and MXNet: all `make demo` needs), .notebook-installed
 # (+ JupyterLab, ipykernel, nbclient, matplotlib: `make lab`, `make notebooks`),
-# .test-installed (+ pytest, ruff, mypy, hatchling: `make test`, which also
-# executes the notebooks, so it has both).
+# .test-installed (+ pytest, pytest-xdist, ruff, mypy, hatchling: `make test`,
+# which also executes the notebooks, so it has both).
 PYTHON ?= python3.11
 PYTHON_EXE := $(or $(shell tools/find_python.sh $(PYTHON)),$(PYTHON))
 PYTAG := $(if $(filter python3.11,$(PYTHON)),,-py$(subst .,,$(subst python,,$(notdir $(PYTHON)))))
@@ -32,7 +33,7 @@ BIN := $(VENV)/bin
 EPOCHS ?= 200
 QUALITY_BUDGET ?= 180
 
-.PHONY: all demo test lint typecheck bench clean bench-dist test-cu112
+.PHONY: all demo test test-all lint typecheck bench clean bench-dist test-cu112
 
 all: test
 
@@ -49,8 +50,13 @@ $(BIN)/.installed: pyproject.toml
 	fi
 	@touch $@
 
+# The notebooks name the kernel "d2l_rnn": registered here, inside the venv
+# (--sys-prefix, so only this venv's Jupyter sees it), with the checkout on
+# its PYTHONPATH, so `$(BIN)/jupyter nbconvert --execute` and `make lab` run
+# the notebooks on this venv's Python with no further step.
 $(BIN)/.notebook-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),notebook]"
+	$(REGISTER_KERNEL)
 	@touch $@
 
 $(BIN)/.test-installed: $(BIN)/.notebook-installed
@@ -81,28 +87,42 @@ lint: $(BIN)/.test-installed
 typecheck: $(BIN)/.test-installed
 	$(BIN)/mypy
 
+# The suite runs on up to TEST_WORKERS processes (pytest-xdist; "auto": one
+# per core, at most 4); --dist loadgroup keeps the tests of one xdist_group
+# (the chapter's 200-epoch run, the kvstore jobs) on one worker. `make test`
+# leaves out the slow tier (@pytest.mark.extended); `make test-all` and CI
+# run it too.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
+
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(PYTEST) -m "not extended"
+
+test-all: lint typecheck
+	$(PYTEST)
 
 # dist_sync scaling: 1 process, 1 worker, 2 workers (see benchmarks/bench_dist.py).
 bench-dist: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_dist.py
 
 # Notebooks: `make notebooks` re-executes every notebooks/*.ipynb in place
-# (fresh outputs, written only if every cell ran); `make lab` registers the
-# .venv's Python as the kernel the notebooks name and starts JupyterLab. Both
-# put the checkout on the kernel's PYTHONPATH, so notebooks import `benchmarks`.
+# (fresh outputs, written only if every cell ran); `make lab` starts
+# JupyterLab on the kernel the install step registered; `make kernel`
+# registers it again (after moving the checkout, say). Both put the checkout
+# on the kernel's PYTHONPATH, so notebooks import `benchmarks`.
 .PHONY: notebooks kernel lab
 KERNEL_NAME := d2l_rnn
 LAB_ARGS ?=
+REGISTER_KERNEL = $(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) \
+	--display-name "Python 3 ($(KERNEL_NAME))" --env PYTHONPATH "$(CURDIR)"
 
 notebooks: $(BIN)/.notebook-installed
 	$(BIN)/python -m tools.notebooks notebooks
 
 kernel: $(BIN)/.notebook-installed
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "Python 3 ($(KERNEL_NAME))"
+	$(REGISTER_KERNEL)
 
-lab: kernel
+lab: $(BIN)/.notebook-installed
 	PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} $(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 # The whole suite on the GPU flavour, in a venv made afresh each time, with a

@@ -1,9 +1,9 @@
 """Benchmarks, run from a source checkout (not part of the installed library).
 
 ``make bench`` runs :mod:`benchmarks.speed` (chapter 6.6's exercise: how fast
-is each way of training the chapter's model) and :mod:`benchmarks.generation`
-(characters per second, generating); ``make bench-dist`` runs
-``benchmarks/bench_dist.py`` (data-parallel scaling).
+is each way of training the chapter's model, each row in a process of its
+own) and :mod:`benchmarks.generation` (characters per second, generating);
+``make bench-dist`` runs ``benchmarks/bench_dist.py`` (data-parallel scaling).
 
 Importing this package sets the thread settings every benchmark process runs
 with (:data:`THREAD_SETTINGS`), unless the environment already sets them.

@@ -11,7 +11,7 @@ one generation loop (:func:`d2l_rnn.generation.generate_ids`):
   now (on a CPU, the NumPy step of :mod:`d2l_rnn.generation.host_step`);
 * PyTorch: the same model (``nn.RNN``/``GRU``/``LSTM`` and ``nn.Linear``
   on one-hot input) called once per character, the arg max read with
-  ``.item()``, in a process of its own (see :mod:`benchmarks.torch_process`),
+  ``.item()``, in a process of its own (see :mod:`benchmarks.row_process`),
   with PyTorch's default thread count and with one thread.
 
 The ways take turns: each round measures every way on every model once, and
@@ -114,7 +114,7 @@ def child(argv):
 
 class _TorchProcess:
     def __init__(self, num_hiddens, vocab_size):
-        from .torch_process import child_environment
+        from .row_process import child_environment
         root, env = child_environment()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.generation", "--child", str(num_hiddens),

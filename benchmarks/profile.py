@@ -1,8 +1,8 @@
 """``python -m benchmarks.profile``: where an epoch's time goes, by MXNet's profiler.
 
-Runs a few epochs of one MXNet row of :mod:`benchmarks.speed` (after two
-warm-up epochs) under ``mx.profiler`` with aggregate statistics, then prints,
-per epoch: every operator's calls and milliseconds on the engine, the host
+Runs a few epochs of one MXNet row of :mod:`benchmarks.rows` in this
+process (after two warm-up epochs) under ``mx.profiler`` with aggregate
+statistics, then prints, per epoch: every operator's calls and milliseconds on the engine, the host
 syncs (``MXNDArraySyncCopyToCPU``: each one makes Python wait for the
 engine), and the Python thread's own CPU time. The README's findings come
 from this script.
@@ -16,13 +16,13 @@ import sys
 import tempfile
 import time
 
+import d2l_rnn
 from d2l_rnn._compat import import_mxnet
 
-from . import speed
+from .common import CHAPTER, epoch_timer
+from .rows import MXNET_ROWS, RUNNERS, epoch_function
 
 __all__ = ["profile_row", "format_profile", "main"]
-
-MXNET_ROWS = ("scratch", "chapter", "shipped", "floor")
 
 
 def profile_row(name, num_epochs=5, warmup=2, seed=0):
@@ -54,9 +54,9 @@ def profile_row(name, num_epochs=5, warmup=2, seed=0):
             mx.profiler.set_state("run")
             marks["start"] = (time.time(), time.thread_time())
 
-    with speed.epoch_timer(*speed.EPOCH_FUNCTIONS[name], before=before):
-        speed._RUNNERS[name](speed.d2l_rnn.load_data_time_machine(),
-                             warmup + num_epochs, speed.d2l_rnn.try_gpu())
+    with epoch_timer(*epoch_function(name), before=before):
+        RUNNERS[name](d2l_rnn.load_data_time_machine(), warmup + num_epochs,
+                      d2l_rnn.try_gpu(), CHAPTER)
     mx.nd.waitall()
     wall, cpu = time.time() - marks["start"][0], time.thread_time() - marks["start"][1]
     mx.profiler.set_state("stop")

@@ -8,7 +8,8 @@ import platform
 
 from d2l_rnn._compat import import_mxnet
 
-__all__ = ["ROWS", "LABELS", "TOLERANCE", "machine_summary", "format_table", "solo_check"]
+__all__ = ["ROWS", "LABELS", "TOLERANCE", "machine_summary", "report_label", "format_table",
+           "solo_check"]
 
 ROWS = ("scratch", "chapter", "shipped", "torch", "floor")
 LABELS = {
@@ -47,28 +48,56 @@ def mean(seconds):
     return sum(seconds) / len(seconds)
 
 
-def format_table(results):
-    """Return the Markdown table of ``{name: Result}`` (row 2 and the floor optional)."""
+def report_label(name, result):
+    """The row's label; the torch row's says how many threads it used."""
+    if name == "torch" and result.threads:
+        return "%s (%d thread%s)" % (LABELS[name], result.threads, "s"[:result.threads > 1])
+    return LABELS[name]
+
+
+def _solo_cells(name, results, alone, tolerance):
+    if alone is None or name not in alone:
+        return []
+    together, solo = mean(results[name].seconds), mean(alone[name].seconds)
+    ratio = together / solo
+    return ["%.4f" % solo, "%.2f%s" % (ratio, "" if abs(ratio - 1) <= tolerance else " (!)")]
+
+
+def format_table(results, alone=None, tolerance=TOLERANCE):
+    """Return the Markdown table of ``{name: Result}`` (row 2 and the floor optional).
+
+    With ``alone`` (the same rows, each run alone), two more columns give
+    each row's s/epoch alone and its figure in turns over it, and a last
+    line says whether every row is within ``tolerance`` of itself alone.
+    """
     def ratio(value, base):
         return " (%.2fx)" % (value / base) if base else ""
 
     base = results.get("chapter")
     floor = results.get("floor")
-    lines = ["| row | s/epoch (x row 2) | total s (x row 2) | perplexity, last epoch (x row 2) "
-             "| s/epoch x floor |",
-             "| --- | --- | --- | --- | --- |"]
+    head = ["row", "s/epoch (x row 2)", "total s (x row 2)", "perplexity, last epoch (x row 2)",
+            "s/epoch x floor"] + (["s/epoch alone", "in turns / alone"] if alone else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for name in ROWS:
         if name not in results:
             continue
         r = results[name]
         per_epoch = mean(r.seconds)
-        cells = [LABELS[name],
+        cells = [report_label(name, r),
                  "%.4f%s" % (per_epoch, ratio(per_epoch, base and mean(base.seconds))),
                  "%.1f%s" % (r.total, ratio(r.total, base and base.total)),
                  "n/a" if r.perplexity is None else "%.3f%s" % (
                      r.perplexity[-1], ratio(r.perplexity[-1], base and base.perplexity[-1])),
                  "%.2f" % (per_epoch / mean(floor.seconds)) if floor else "n/a"]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cells + _solo_cells(name, results, alone, tolerance))
+                     + " |")
+    if alone:
+        off = solo_check(results, alone, tolerance)
+        lines.append("")
+        lines.append("Every row ran within %.0f %% of itself alone: the turns were fair."
+                     % (100 * tolerance) if not off else
+                     "%d of %d rows ran more than %.0f %% off themselves alone (!): their "
+                     "ratios are not reliable." % (len(off), len(results), 100 * tolerance))
     return "\n".join(lines)
 
 
@@ -77,23 +106,19 @@ def solo_check(interleaved, alone, tolerance=TOLERANCE):
 
     Returns
     -------
-    (str, list of str)
-        The Markdown table, and one warning line per row whose interleaved
-        figure is more than ``tolerance`` away from its figure alone.
+    list of str
+        One warning line per row whose interleaved figure is more than
+        ``tolerance`` away from its figure alone.
     """
-    lines = ["| row | s/epoch interleaved | s/epoch alone | interleaved / alone |",
-             "| --- | --- | --- | --- |"]
     warnings = []
     for name in ROWS:
         if name not in interleaved or name not in alone:
             continue
         together, solo = mean(interleaved[name].seconds), mean(alone[name].seconds)
-        lines.append("| %s | %.4f | %.4f | %.2f |" % (LABELS[name], together, solo,
-                                                      together / solo))
         if abs(together / solo - 1) > tolerance:
             warnings.append(
                 "warning: %s: %.4f s/epoch interleaved is %+.0f%% off its %.4f s/epoch alone "
                 "(more than %.0f%%): the machine's load changed during the run, or the rows "
                 "slow each other down; this row's ratios above are not reliable"
                 % (LABELS[name], together, 100 * (together / solo - 1), solo, 100 * tolerance))
-    return "\n".join(lines), warnings
+    return warnings

@@ -1,162 +1,124 @@
 """``python -m benchmarks.speed``: chapter 6.6's exercise, answered with numbers.
 
-Trains the chapter's character model with the chapter's hyperparameters in
-one process and prints a Markdown table: seconds per epoch, total seconds
-and last-epoch perplexity, each also as a ratio to row 2 (the chapter's loop
-as printed), and seconds per epoch as a ratio to the floor (the model's own
-forward and backward passes).
+Trains the chapter's character model with the chapter's hyperparameters,
+once per row (:mod:`benchmarks.rows`), and prints a Markdown table: seconds
+per epoch, total seconds and last-epoch perplexity, each also as a ratio to
+row 2 (the chapter's loop as printed), and seconds per epoch as a ratio to
+the floor (the model's own forward and backward passes).
 
-By default the rows take turns epoch by epoch (:mod:`benchmarks.turns`), so
-that on a shared machine every row meets the same load; ``--sequential``
-runs them one after the other instead. Either way each row's chapter lines
-are printed as one block. After an interleaved run each row runs again
-alone (``--solo-epochs``), and a second table compares the two figures,
-with a warning for any row more than 10 % apart: turns are only fair if a
-row runs as fast in turn as on its own.
+Every row trains in a process of its own (:mod:`benchmarks.row_process`),
+so no two rows share MXNet's engine. The rows take turns, :data:`TURN_EPOCHS`
+epochs at a time (:mod:`benchmarks.turns`), so that on a shared machine every
+row meets the same load (``--sequential``: one after the other). Not one
+epoch at a time: an epoch that starts right after another process had the
+cores runs slower than one that follows the row's own epoch (caches and idle
+cores gone cold: 10 ms, 20 %, for the chapter's loop here), so epoch-by-epoch
+turns measured every row's cold epoch. Each row's lines print as one block.
+The PyTorch row runs on one and on two threads; the faster is reported.
 
-Rows: ``scratch`` (chapter 6.5's model, :func:`d2l_rnn.train_and_predict_rnn`),
-``chapter`` (6.6 as printed, :mod:`benchmarks.chapter_baseline`),
-``shipped`` (:func:`d2l_rnn.train_and_predict_rnn_gluon`), ``torch`` (the same
-model in PyTorch, :mod:`benchmarks.torch_rnn`) and ``floor``
-(:mod:`benchmarks.floor`).
+Then each row runs again alone (``--solo-epochs``), in a fresh process, and
+the table shows its figure alone beside its figure in turns, and says
+whether every row is within 10 % of itself alone: turns are only fair if so.
 """
 
 import argparse
 import contextlib
 import importlib.util
 import io
-import json
 import os
-import subprocess
 import sys
 import threading
-import time
 from collections import namedtuple
-from pathlib import Path
 
-import d2l_rnn
-from d2l_rnn import scratch, training
-from d2l_rnn._compat import import_mxnet
 from d2l_rnn._util.checks import check_positive_int
 
-from . import chapter_baseline, floor, thread_environment
-from .chapter_baseline import ChapterRNNModel, chapter_train_and_predict_rnn_gluon
 from .common import CHAPTER, epoch_timer
-from .floor import model_floor
-from .report import LABELS, ROWS, format_table, machine_summary, solo_check
-from .torch_process import run_process
+from .report import LABELS, ROWS, format_table, machine_summary, report_label, solo_check
+from .row_process import run_process
 from .turns import ThreadOutput, Turns
 
-__all__ = ["ROWS", "LABELS", "CHAPTER", "Result", "epoch_timer", "run_row", "run_rows",
-           "machine_summary", "format_table", "run_alone", "main"]
+__all__ = ["ROWS", "LABELS", "CHAPTER", "TORCH_THREADS", "TURN_EPOCHS", "Result", "epoch_timer",
+           "run_row", "run_rows", "run_alone", "machine_summary", "format_table", "main"]
 
 # seconds: per epoch, training only; total: the whole call, including
-# initialisation and the predictions printed every pred_period epochs.
-Result = namedtuple("Result", "seconds total perplexity")
+# initialisation and the predictions printed every pred_period epochs;
+# threads: PyTorch's thread count (None for the MXNet rows).
+Result = namedtuple("Result", "seconds total perplexity threads", defaults=(None,))
 
-# The per-epoch function each row's training function calls, as (module,
-# attribute): wrapping it times every epoch the same way in every row.
-EPOCH_FUNCTIONS = {
-    "scratch": (scratch, "run_epoch"),
-    "chapter": (chapter_baseline, "chapter_train_epoch"),
-    "shipped": (training, "run_epoch"),
-    "floor": (floor, "floor_epoch"),
-}  # the torch row times its epochs in its own process (benchmarks.torch_process)
+# The PyTorch row is measured at each of these thread counts; the faster is reported.
+TORCH_THREADS = (1, 2)
+# Epochs a row trains in one turn (see the module docstring).
+TURN_EPOCHS = 5
 
 
-def _scratch(data, num_epochs, ctx):
-    corpus_indices, char_to_idx, idx_to_char, vocab_size = data
-    c = CHAPTER
-    get_params = d2l_rnn.make_get_params(vocab_size, c["num_hiddens"], vocab_size, ctx)
-    return d2l_rnn.train_and_predict_rnn(
-        d2l_rnn.rnn, get_params, d2l_rnn.init_rnn_state, c["num_hiddens"], vocab_size,
-        ctx, corpus_indices, idx_to_char, char_to_idx, False, num_epochs,
-        c["num_steps"], c["lr"], c["clipping_theta"], c["batch_size"],
-        c["pred_period"], c["pred_len"], c["prefixes"])
-
-
-def _gluon_args(data, num_epochs, ctx):
-    corpus_indices, char_to_idx, idx_to_char, vocab_size = data
-    c = CHAPTER
-    return (c["num_hiddens"], vocab_size, ctx, corpus_indices, idx_to_char, char_to_idx,
-            num_epochs, c["num_steps"], c["lr"], c["clipping_theta"], c["batch_size"],
-            c["pred_period"], c["pred_len"], c["prefixes"])
-
-
-def _chapter(data, num_epochs, ctx):
-    rnn = import_mxnet().gluon.rnn
-    model = ChapterRNNModel(rnn.RNN(CHAPTER["num_hiddens"]), data[3])
-    return chapter_train_and_predict_rnn_gluon(model, *_gluon_args(data, num_epochs, ctx))
-
-
-def _shipped(data, num_epochs, ctx):
-    rnn = import_mxnet().gluon.rnn
-    model = d2l_rnn.RNNModel(rnn.RNN(CHAPTER["num_hiddens"]), data[3])
-    return d2l_rnn.train_and_predict_rnn_gluon(model, *_gluon_args(data, num_epochs, ctx))
-
-
-def _floor(data, num_epochs, ctx):
-    rnn = import_mxnet().gluon.rnn
-    model_floor(lambda: rnn.RNN(CHAPTER["num_hiddens"]), data[0], data[3], num_epochs,
-                CHAPTER["num_steps"], CHAPTER["batch_size"], ctx)
-    return None  # no training, no perplexity
-
-
-_RUNNERS = {"scratch": _scratch, "chapter": _chapter, "shipped": _shipped, "floor": _floor}
-
-
-def run_row(name, num_epochs, seed=0, data=None, ctx=None, turns=None, torch_threads=0):
-    """Train (or time) one row; return its :class:`Result`.
+def run_row(name, num_epochs, seed=0, turns=None, torch_threads=0, pred_period=None,
+            turn_epochs=TURN_EPOCHS):
+    """Train (or time) one row in a process of its own; return its :class:`Result`.
 
     ``perplexity`` is the per-epoch list (None for the floor row). With
     ``turns`` (a :class:`~benchmarks.turns.Turns` naming this row), the row
-    hands the turn on at the start of each epoch; epochs that print the
-    chapter's lines keep it, so the time in those lines is their own. Time
-    spent waiting for the turn counts in neither ``seconds`` nor ``total``.
-    ``torch_threads`` > 0 sets PyTorch's thread count for the torch row.
+    hands the turn on at the start of every ``turn_epochs``-th epoch (1, 1 +
+    ``turn_epochs``, ...); an epoch that prints the chapter's lines keeps it,
+    so the time in those lines is their own. Time spent waiting for the turn
+    counts in neither ``seconds`` nor ``total``. ``torch_threads`` > 0 sets
+    PyTorch's thread count for the torch row.
     """
     if name not in ROWS:
         raise ValueError("unknown row %r; choose from %s" % (name, ", ".join(ROWS)))
     check_positive_int("num_epochs", num_epochs)
-    data = data if data is not None else d2l_rnn.load_data_time_machine()
-    ctx = ctx if ctx is not None else d2l_rnn.try_gpu()
+    period = pred_period or CHAPTER["pred_period"]
     before = None
     if turns is not None:
         def before(epoch):
-            if epoch % CHAPTER["pred_period"]:
-                turns.pass_on(name)
+            if epoch % period and (epoch - 1) % turn_epochs == 0:
+                turns.pass_on(turns_key(name, torch_threads))
+    perplexity, seconds, total, threads = run_process(name, num_epochs, seed, before,
+                                                      torch_threads, pred_period)
     if name == "torch":
-        perplexity, seconds, total = run_process(num_epochs, seed, before, torch_threads)
-        return Result(seconds, total, perplexity)
-    waited = turns.waited[name] if turns is not None else 0.0
-    d2l_rnn.set_seed(seed)
-    start = time.time()
-    with epoch_timer(*EPOCH_FUNCTIONS[name], before=before) as seconds:
-        perplexity = _RUNNERS[name](data, num_epochs, ctx)
-    import_mxnet().nd.waitall()
-    total = time.time() - start
-    if turns is not None:
-        total -= turns.waited[name] - waited
-    return Result(seconds, total, perplexity)
+        print("(PyTorch used %d thread%s)" % (threads, "s"[:threads > 1]))
+    return Result(seconds, total, perplexity, threads)
 
 
-def _run_interleaved(rows, num_epochs, seed, data, ctx, log, torch_threads):
-    turns, output = Turns(rows), ThreadOutput(sys.stdout)
+def turns_key(name, torch_threads):
+    """The name a row (the torch row: at one thread count) takes turns under."""
+    return "%s@%d" % (name, torch_threads) if name == "torch" else name
+
+
+def _runs(rows, torch_threads):
+    """``[(name, threads)]``: every row once, the torch row once per thread count."""
+    counts = (torch_threads,) if torch_threads else TORCH_THREADS
+    return [(name, t) for name in rows for t in (counts if name == "torch" else (0,))]
+
+
+def _best(results):
+    """``{name: Result}`` with the faster of the torch row's thread counts."""
+    best = {}
+    for (name, _), result in results.items():
+        mean = sum(result.seconds) / len(result.seconds)
+        if name not in best or mean < sum(best[name].seconds) / len(best[name].seconds):
+            best[name] = result
+    return best
+
+
+def _run_interleaved(runs, num_epochs, seed, log, pred_period, turn_epochs):
+    keys = [turns_key(*run) for run in runs]
+    turns, output = Turns(keys), ThreadOutput(sys.stdout)
     results, errors, idents = {}, {}, {}
 
-    def work(name):
+    def work(run, key):
         output.register()
-        idents[name] = threading.get_ident()
-        turns.begin(name)
+        idents[run] = threading.get_ident()
+        turns.begin(key)
         try:
-            results[name] = run_row(name, num_epochs, seed, data, ctx, turns, torch_threads)
+            results[run] = run_row(run[0], num_epochs, seed, turns, run[1], pred_period,
+                                   turn_epochs)
         except BaseException as err:  # re-raised in the main thread below
-            errors[name] = err
+            errors[run] = err
         finally:
-            turns.done(name)
+            turns.done(key)
 
-    threads = [threading.Thread(target=work, args=(name,), name="row-" + name, daemon=True)
-               for name in rows]
+    threads = [threading.Thread(target=work, args=(run, key), name="row-" + key, daemon=True)
+               for run, key in zip(runs, keys)]
     real_stdout, sys.stdout = sys.stdout, output
     try:
         for thread in threads:
@@ -165,74 +127,50 @@ def _run_interleaved(rows, num_epochs, seed, data, ctx, log, torch_threads):
             thread.join()
     finally:
         sys.stdout = real_stdout
-    for name in rows:
-        log("\n## %s (%d epochs, interleaved)" % (LABELS[name], num_epochs))
-        print(output.take(idents[name]), end="")
-    for name in rows:
-        if name in errors:
-            raise RuntimeError("row %r failed: %r" % (name, errors[name])) from errors[name]
+    for run in runs:
+        log("\n## %s (%d epochs, interleaved)" % (_title(*run), num_epochs))
+        print(output.take(idents[run]), end="")
+    for run in runs:
+        if run in errors:
+            raise RuntimeError("row %r failed: %r" % (run[0], errors[run])) from errors[run]
     return results
 
 
-def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torch_threads=0):
+def _title(name, threads):
+    return report_label(name, Result(None, None, None, threads if name == "torch" else None))
+
+
+def run_rows(rows=ROWS, num_epochs=200, seed=0, log=print, interleave=True, torch_threads=0,
+             pred_period=None, turn_epochs=TURN_EPOCHS):
     """Run the rows; return ``{name: Result}``. ``log`` gets a header line per row.
 
-    With ``interleave`` the rows take turns epoch by epoch (see
-    :mod:`benchmarks.turns`); otherwise they run one after the other.
+    With ``interleave`` the rows take turns, ``turn_epochs`` epochs each (see
+    :mod:`benchmarks.turns`); otherwise they run one after the other. The
+    torch row runs at each of :data:`TORCH_THREADS` (or at ``torch_threads``
+    if > 0); the faster is returned.
     """
-    data, ctx = d2l_rnn.load_data_time_machine(), d2l_rnn.try_gpu()
+    runs = _runs(rows, torch_threads)
     if interleave:
-        return _run_interleaved(list(rows), num_epochs, seed, data, ctx, log, torch_threads)
+        return _best(_run_interleaved(runs, num_epochs, seed, log, pred_period, turn_epochs))
     results = {}
-    for name in rows:
-        log("\n## %s (%d epochs)" % (LABELS[name], num_epochs))
-        results[name] = run_row(name, num_epochs, seed, data, ctx, torch_threads=torch_threads)
-    return results
+    for run in runs:
+        log("\n## %s (%d epochs)" % (_title(*run), num_epochs))
+        results[run] = run_row(run[0], num_epochs, seed, None, run[1], pred_period)
+    return _best(results)
 
 
-def run_alone(rows, num_epochs, seed=0, torch_threads=0):
-    """Run each row alone, one after the other, each in a fresh process; return results.
+def run_alone(results, num_epochs, seed=0):
+    """Run each row of ``results`` again alone, in a fresh process, one after the other.
 
-    A fresh process each: MXNet work that runs in a process after other rows'
-    epochs was seen to slow down (to about the speed of MXNet's shared-pool
-    engine), which would make a row's figure alone depend on what ran
-    before it. In the child the row runs in a thread of its own, as in turns
-    (MXNet's import leaves the main thread one OpenMP thread).
+    The torch row runs at the thread count it was reported with. The chapter's
+    lines are not printed. Returns ``{name: Result}``.
     """
-    root = Path(__file__).resolve().parent.parent
-    results = {}
-    for name in rows:
-        command = [sys.executable, "-m", "benchmarks.speed", "--alone", name, "--epochs",
-                   str(num_epochs), "--seed", str(seed), "--torch-threads", str(torch_threads)]
-        out = subprocess.run(command, cwd=root, env=thread_environment(), capture_output=True,
-                             text=True, check=True).stdout
-        fields = json.loads(out.rsplit("@@ result ", 1)[1])
-        results[name] = Result(fields["seconds"], fields["total"], fields["perplexity"])
-    return results
-
-
-def _run_alone_here(name, num_epochs, seed, torch_threads):
-    """The child's side of :func:`run_alone`: one row, its result as the last line."""
-    data, ctx = d2l_rnn.load_data_time_machine(), d2l_rnn.try_gpu()
     with contextlib.redirect_stdout(io.StringIO()):
-        result = _run_interleaved([name], num_epochs, seed, data, ctx, lambda line: None,
-                                  torch_threads)[name]
-    print("@@ result " + json.dumps(result._asdict()))
+        return {name: run_row(name, num_epochs, seed, torch_threads=result.threads or 0)
+                for name, result in results.items()}
 
 
-def _print_solo_check(results, rows, args):
-    epochs = args.epochs if args.solo_epochs is None else args.solo_epochs
-    print("\n## Each row alone, %d epochs, one after the other (its lines not shown)\n" % epochs)
-    alone = run_alone(rows, epochs, args.seed, args.torch_threads)
-    table, warnings = solo_check(results, alone)
-    print(table)
-    print("after: load average %.2f %.2f %.2f" % os.getloadavg())
-    for line in warnings:
-        print(line)
-
-
-def main(argv=None):
-    """Parse the command line, run the rows, print the table; return 0."""
+def _parser():
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=200,
@@ -242,19 +180,23 @@ def main(argv=None):
                              "if PyTorch is installed)" % ",".join(ROWS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--torch-threads", type=int, default=0,
-                        help="PyTorch's thread count for the torch row (default: PyTorch's "
-                             "own choice, the core count)")
+                        help="PyTorch's thread count for the torch row (default: 0, measure "
+                             "%s and report the faster)" % " and ".join(map(str, TORCH_THREADS)))
+    parser.add_argument("--pred-period", type=int, default=None,
+                        help="print the chapter's lines every N epochs (default: 50)")
+    parser.add_argument("--turn-epochs", type=int, default=TURN_EPOCHS,
+                        help="epochs a row trains in one turn (default: %d; 1: epoch by "
+                             "epoch, which measures cold epochs)" % TURN_EPOCHS)
     parser.add_argument("--solo-epochs", type=int, default=None,
-                        help="after the interleaved table, run each row alone for this many "
+                        help="after the interleaved run, run each row alone for this many "
                              "epochs and compare (default: --epochs; 0: skip)")
-    parser.add_argument("--alone", choices=ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--sequential", action="store_true",
                         help="run the rows one after the other instead of epoch by epoch "
                              "in turn")
-    args = parser.parse_args(argv)
-    if args.alone:
-        _run_alone_here(args.alone, args.epochs, args.seed, args.torch_threads)
-        return 0
+    return parser
+
+
+def _rows(parser, args):
     has_torch = importlib.util.find_spec("torch") is not None
     if args.rows is None:
         rows = [r for r in ROWS if r != "torch" or has_torch]
@@ -266,25 +208,41 @@ def main(argv=None):
     unknown = [r for r in rows if r not in ROWS]
     if unknown or not rows:
         parser.error("--rows: unknown %s; choose from %s" % (unknown, ",".join(ROWS)))
-    if args.epochs < 1:
-        parser.error("--epochs must be a positive integer, got %d" % args.epochs)
-    if args.solo_epochs is not None and args.solo_epochs < 0:
-        parser.error("--solo-epochs must be >= 0 (0: no solo runs), got %d" % args.solo_epochs)
-    if args.torch_threads < 0:
-        parser.error("--torch-threads must be >= 0 (0: PyTorch's default), got %d"
-                     % args.torch_threads)
+    for flag, value, low in (("--epochs", args.epochs, 1), ("--solo-epochs", args.solo_epochs,
+                             0), ("--torch-threads", args.torch_threads, 0),
+                             ("--pred-period", args.pred_period, 1),
+                             ("--turn-epochs", args.turn_epochs, 1)):
+        if value is not None and value < low:
+            parser.error("%s must be %s, got %d" % (flag, "a positive integer" if low else
+                                                    ">= 0", value))
     if "torch" in rows and not has_torch:
         parser.error("the torch row needs PyTorch: `pip install '.[bench]'` (torch==2.13.0, "
                      "the CPU build), or leave it out with --rows")
+    return rows
+
+
+def main(argv=None):
+    """Parse the command line, run the rows, print the table; return 0."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    rows = _rows(parser, args)
     before = machine_summary()
     results = run_rows(rows, args.epochs, args.seed, interleave=not args.sequential,
-                       torch_threads=args.torch_threads)
+                       torch_threads=args.torch_threads, pred_period=args.pred_period,
+                       turn_epochs=args.turn_epochs)
+    alone, warnings = None, []
+    epochs = args.epochs if args.solo_epochs is None else args.solo_epochs
+    if not args.sequential and epochs:
+        print("\n(each row again alone, %d epochs, one after the other, each in a fresh "
+              "process; their lines not shown)" % epochs)
+        alone = run_alone(results, epochs, args.seed)
+        warnings = solo_check(results, alone)
     print("\n%s; rows %s" % (before, "one after the other" if args.sequential
-                              else "interleaved epoch by epoch"))
+                              else "interleaved, %d epochs a turn" % args.turn_epochs))
     print("after: load average %.2f %.2f %.2f\n" % os.getloadavg())
-    print(format_table(results))
-    if not args.sequential and args.solo_epochs != 0:
-        _print_solo_check(results, rows, args)
+    print(format_table(results, alone))
+    for line in warnings:
+        print(line)
     return 0
 
 

@@ -3,10 +3,11 @@
 On a machine shared with other work, rows run one after the other meet
 different loads, and their ratios measure the neighbours as much as the
 code. Interleaving epochs (row 1 epoch 1, row 2 epoch 1, ..., row 1 epoch 2,
-...) spreads any load over every row alike. Each row runs in a thread of
-its own, unchanged; :class:`Turns` lets exactly one of them run at any time
-and passes the turn on at the start of an epoch. The threads never run
-concurrently, so they do not compete for the GIL or the cores.
+...) spreads any load over every row alike. Each row trains in a process of
+its own (:mod:`benchmarks.row_process`), driven by a thread of the
+benchmark's; :class:`Turns` lets exactly one of those threads let its
+process run at any time and passes the turn on at the start of an epoch. The
+rows never run concurrently, so they do not compete for the cores.
 """
 
 import io

@@ -131,6 +131,9 @@ def data_iter_random(corpus_indices: Corpus, batch_size: int, num_steps: int,
         num_steps, 'random')`` (the book yields nothing, or not at every
         offset), holds something else than whole numbers >= 0, or a size is
         not a positive int.
+    TypeError
+        If the corpus is not a 1-D sequence of numbers (a ``str``, a 2-D
+        array: the message says what it got).
     """
     corpus = _checked_corpus(corpus_indices, batch_size, num_steps, "random")
     corpus = corpus[_offset(num_steps):]

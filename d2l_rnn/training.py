@@ -1,18 +1,21 @@
-"""Training with Gluon: one minibatch, one epoch, and the chapter's function.
+"""Training with Gluon: one minibatch, one epoch, the chapter's function, and evaluation.
 
 :class:`GluonEpoch` is the Gluon side of the engine in :mod:`d2l_rnn.loop`:
 its :meth:`~GluonEpoch.train_batch` runs the forward and backward pass on
-each device's rows (one device is the case of one), then one clipped
-update (:mod:`d2l_rnn.optimizer`: the chapter's SGD, Adam or RMSprop).
-:func:`make_epoch` builds it for one device, several, or a kvstore job:
-the one place that choice is made, for :func:`train_and_predict_rnn_gluon`
-and the command line alike.
+each device's rows (one device is the case of one), then one clipped update
+(:mod:`d2l_rnn.optimizer`: SGD, Adam, RMSprop). :func:`make_epoch` builds it
+for one device, several, or a kvstore job: the one place that choice is
+made, for :func:`train_and_predict_rnn_gluon` and the command line alike.
 
 The loop keeps MXNet's asynchronous engine busy. Python never waits inside
 an epoch: the loss is summed on the device, and the clipping scale
 ``min(1, theta / norm)`` is computed on the device instead of being read
 back to decide on the host whether to clip. The model is hybridized with
 static allocation, so its forward pass is one cached graph.
+
+:func:`evaluate_perplexity` reads a text (ids, or a string with its
+vocabulary) once through a model: the validation perplexity of the command
+line's runs and of ``d2l-rnn evaluate``.
 """
 
 from __future__ import annotations
@@ -28,14 +31,7 @@ from .clipping import grad_clipping
 from .devices import context_list
 from .distributed.parallel import DataParallel
 from .generation import predict_rnn_gluon
-from .loop import (
-    check_training_args,
-    fit,
-    perplexity,
-    print_progress,
-    run_epoch,
-    sequence_loss,
-)
+from .loop import check_training_args, fit, perplexity, print_progress, run_epoch, sequence_loss
 from .optimizer import ClippedTrainer, check_optimizer, make_trainer
 
 __all__ = ["GluonEpoch", "make_epoch", "train_epoch", "evaluate_perplexity",
@@ -125,11 +121,10 @@ def make_epoch(model, lr, corpus_indices, batch_size, num_steps, clipping_theta,
 
     ``ctx`` is one context or a list (several devices train data parallel);
     ``kvstore`` is ``'device'`` or, in a job started by a launcher,
-    ``'dist_sync'`` / ``'dist_async'``. ``optimizer`` is ``'sgd'``,
-    ``'adam'`` or ``'rmsprop'`` (:func:`~d2l_rnn.optimizer.make_trainer`;
-    ``lr=None`` is its default rate). The epoch's ``trainer`` attribute is
-    the optimizer (for checkpoints). Raises ValueError for an unknown
-    optimizer, or one other than SGD with ``dist_async`` (:func:`check_optimizer`).
+    ``'dist_sync'`` / ``'dist_async'``; ``optimizer`` is ``'sgd'``, ``'adam'``
+    or ``'rmsprop'`` (``lr=None``: its default rate; ValueError for another,
+    or one but SGD with ``dist_async``: :func:`~d2l_rnn.optimizer.check_optimizer`).
+    The epoch's ``trainer`` attribute is the optimizer (for checkpoints).
     """
     check_optimizer(optimizer, kvstore)
     parallel = DataParallel(context_list(ctx), batch_size, kvstore)
@@ -151,19 +146,23 @@ def train_epoch(model, trainer, corpus_indices, batch_size, num_steps,
                       DataParallel([ctx], batch_size), is_random_iter)()
 
 
-def evaluate_perplexity(model: Block, corpus_indices: Corpus,
-                        ctx: Context | None = None) -> float:
+def evaluate_perplexity(model: Block, corpus_indices: Corpus | str,
+                        ctx: Context | None = None, *,
+                        char_to_idx: Mapping[str, int] | None = None) -> float:
     """Perplexity of ``model`` on a text read once, left to right, from a zero state.
 
     Parameters
     ----------
     model : RNNModel
         An initialised model (dropout is off outside training).
-    corpus_indices : sequence of int or numpy array
-        At least 2 ids of the model's vocabulary; each of ids ``1..n-1`` is
-        predicted from those before it.
+    corpus_indices : str, or sequence of int or numpy array
+        The text: at least 2 characters, each of ``2..n`` predicted from
+        those before it. A ``str`` is encoded with ``char_to_idx`` (a model
+        keeps no vocabulary); ids (a list, a NumPy array) are used as they are.
     ctx : mxnet.Context, optional
         Where to run; default the device of the model's first parameter.
+    char_to_idx : dict, optional
+        The vocabulary the model was trained with; needed for a ``str``.
 
     Returns
     -------
@@ -172,16 +171,18 @@ def evaluate_perplexity(model: Block, corpus_indices: Corpus,
 
     Raises
     ------
+    TypeError
+        If ``corpus_indices`` is neither a ``str`` nor ids (saying what it
+        got), or a ``str`` comes without ``char_to_idx``.
     ValueError
-        For fewer than 2 ids, or ids that are not whole numbers from 0 to
-        the model's ``vocab_size - 1`` (checked here: the model itself
-        would read an id past its vocabulary as an all-zero input).
+        For fewer than 2 characters, characters outside ``char_to_idx``, or
+        ids not in ``range(vocab_size)`` (a model reads those as all-zero).
     """
     nd = import_mxnet().nd
+    ids = check_ids("corpus_indices", corpus_indices, getattr(model, "vocab_size", None),
+                    char_to_idx).astype(np.float32)
     if ctx is None:
         ctx = next(iter(model.collect_params().values())).list_ctx()[0]
-    ids = check_ids("corpus_indices", corpus_indices,
-                    getattr(model, "vocab_size", None)).astype(np.float32)
     if len(ids) < 2:
         raise ValueError("need at least 2 characters to evaluate, got %d" % len(ids))
     state = model.begin_state(batch_size=1, ctx=ctx)

@@ -18,14 +18,19 @@ draw; they are deliberately slow and simple, lists all the way:
   every row, and its targets are the same columns one further on.
 
 Both are generators, as the book's are, so nothing is drawn before the
-first batch is asked for.
+first batch is asked for. :data:`BOOK_D2L` is the book's ``d2l`` as the
+chapter's loop (``benchmarks.chapter_baseline``) calls it: this consecutive
+sampler, yielding NDArrays, and the book's gradient clipping.
 """
 
 import random
+import types
+
+from benchmarks.chapter_baseline import chapter_grad_clipping
 
 __all__ = ["book_offset", "book_num_examples", "book_consecutive_num_batches",
            "book_data_iter_random",
-           "book_data_iter_consecutive", "BOOK_SAMPLERS"]
+           "book_data_iter_consecutive", "BOOK_SAMPLERS", "BOOK_D2L"]
 
 
 def book_offset(num_steps):
@@ -70,3 +75,13 @@ def book_data_iter_consecutive(corpus, batch_size, num_steps):
 
 BOOK_SAMPLERS = {"random": book_data_iter_random,
                  "consecutive": book_data_iter_consecutive}
+
+
+def _book_batches(corpus, batch_size, num_steps, ctx):
+    from mxnet import nd
+    for X, Y in book_data_iter_consecutive(corpus, batch_size, num_steps):
+        yield nd.array(X, ctx), nd.array(Y, ctx)
+
+
+BOOK_D2L = types.SimpleNamespace(data_iter_consecutive=_book_batches,
+                                 grad_clipping=chapter_grad_clipping)

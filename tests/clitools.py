@@ -1,8 +1,10 @@
 """Helpers for the command-line tests: run ``d2l-rnn`` in this process or in a new one."""
 
 import collections
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from d2l_rnn.cli import main
@@ -90,3 +92,41 @@ class FifoGuard:
         self._stop.set()
         self._thread.join()
         return False
+
+
+def kill_when(args, predicate, timeout=120):
+    """Run ``python -m d2l_rnn ARGS``; SIGKILL it as soon as ``predicate()`` holds.
+
+    ``predicate`` is polled every 5 ms (a save can come and go between two
+    looks, so it should test for "this far or further"). Asserts that it
+    held while the process was still running and that SIGKILL ended it;
+    returns the process's stderr.
+    """
+    proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    held, deadline = False, time.monotonic() + timeout
+    try:
+        while not held and proc.poll() is None and time.monotonic() < deadline:
+            held = predicate()
+            time.sleep(0 if held else 0.005)
+        proc.kill()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert held, err.decode()
+    assert proc.returncode == -signal.SIGKILL, err.decode()  # killed while still running
+    return err.decode()
+
+
+def sigint_restored():
+    """``preexec_fn`` for a child that a test interrupts: SIGINT back to its default action.
+
+    A suite started with SIGINT ignored (``make test &`` in a script: a shell
+    ignores it in background jobs) passes that on to every child, which would
+    then never see the test's Ctrl-C (Python installs its handler at start
+    only over the default). A terminal's Ctrl-C finds a process that has not
+    chosen to ignore it; so does the test's, with this.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

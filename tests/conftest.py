@@ -1,4 +1,14 @@
-"""Shared fixtures: a printed seed, the CPU context, the chapter's corpus."""
+"""Shared fixtures: a printed seed, the CPU context, the chapter's corpus, the chapter's run.
+
+Under pytest-xdist (``make test``), :func:`pytest_collection_modifyitems`
+puts the tests that share an expensive or exclusive resource into one
+``xdist_group``, which ``--dist loadgroup`` runs on one worker: the chapter's
+200-epoch run (computed once, not once per worker), the costlier
+module-scoped fixtures (:data:`SHARED_FIXTURES`: made once, not once per
+worker), and the kvstore jobs (a scheduler, a server and workers each, on
+ports picked when the job starts; one job at a time keeps them from
+competing for the cores). test_notebooks.py groups itself.
+"""
 
 import os
 
@@ -6,8 +16,31 @@ import pytest
 
 import d2l_rnn
 
+# The xdist groups (see the module docstring): a fixture's users run on one worker.
+SHARED_FIXTURES = {
+    "chapter_run": "chapter_run",              # conftest: the chapter's 200 epochs
+    "two_rows": "bench_two_rows",              # test_bench: four benchmark processes
+    "session": "own_text_session",             # test_own_text: an 8-epoch run with saves
+    "origin": "init_from_origin",              # test_init_from: the checkpoint it starts from
+}
+KVSTORE_GROUP = "kvstore_jobs"
 
+
+def _group(item):
+    for name, group in SHARED_FIXTURES.items():
+        if name in item.fixturenames:
+            return group
+    if item.get_closest_marker("dist"):
+        return KVSTORE_GROUP
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        group = _group(item)
+        if group is not None and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
     # GPU tests need a device that works; elsewhere they are skipped, not
     # failed, unless D2L_RNN_REQUIRE_GPU=1 (benchmarks/gpu_check.sh) says a
     # GPU must be there.

@@ -1,7 +1,6 @@
 """Checkpoints from someone else: no code runs, bad fields are named, NaN is never saved,
 user files are never deleted, one writer per folder, and readers during saves."""
 
-import hashlib
 import json
 import os
 import pickle
@@ -15,7 +14,10 @@ import mxnet as mx
 import numpy as np
 import pytest
 from clitools import one_error_line, run
-from mxnet import autograd, gluon, nd
+from modeltools import edit_json as _edit_json
+from modeltools import momentum_trainer
+from modeltools import rewrite as _rewrite
+from mxnet import nd
 
 import d2l_rnn
 from d2l_rnn.checkpoint import FolderBusyError, OtherRunError, lock_folder
@@ -30,24 +32,6 @@ def _model(cell="gru", layers=1):
     model.initialize()
     model(nd.array([[0, 1, 2]]), model.begin_state(batch_size=1))
     return model
-
-
-def _momentum_trainer(model):
-    trainer = gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": 0.1,
-                                                            "momentum": 0.9})
-    with autograd.record():
-        out, _ = model(nd.array([[1, 2, 3]]), model.begin_state(batch_size=1))
-        out.sum().backward()
-    trainer.step(1)
-    return trainer
-
-
-def _rewrite(snapshot, name, data):
-    """Replace a file and rewrite the manifest to match, as an attacker would."""
-    (snapshot / name).write_bytes(data)
-    manifest = json.loads((snapshot / "manifest.json").read_text())
-    manifest["files"][name] = hashlib.sha256(data).hexdigest()
-    (snapshot / "manifest.json").write_text(json.dumps(manifest))
 
 
 class _Payload:
@@ -69,7 +53,7 @@ def momentum_snapshot(tmp_path):
     """A checkpoint with every kind of file, trainer arrays included."""
     model = _model()
     return d2l_rnn.save_checkpoint(tmp_path / "ckpt", model, VOCAB, epoch=1,
-                                   trainer=_momentum_trainer(model))
+                                   trainer=momentum_trainer(model))
 
 
 def test_a_snapshot_holds_no_pickle(momentum_snapshot):
@@ -123,12 +107,6 @@ def test_the_old_pickled_trainer_file_is_never_read(momentum_snapshot, tmp_path)
     assert not marker.exists()
 
 
-def _edit_json(snapshot, name, change):
-    doc = json.loads((snapshot / name).read_text())
-    change(doc)
-    _rewrite(snapshot, name, json.dumps(doc).encode())
-
-
 @pytest.mark.parametrize("name,change,match", [
     ("hparams.json", lambda d: d["model"].update(activation="foo"), "model.activation"),
     ("hparams.json", lambda d: d["model"].update(dropout="abc"), "model.dropout"),
@@ -156,7 +134,7 @@ def test_a_bad_field_is_named_with_its_file(name, change, match, momentum_snapsh
     with pytest.raises(d2l_rnn.CheckpointError, match=r"%s.*%s" % (name.replace(".", r"\."),
                                                                  match)):
         checkpoint = d2l_rnn.load_checkpoint(momentum_snapshot)
-        checkpoint.restore_trainer(_momentum_trainer(checkpoint.model))
+        checkpoint.restore_trainer(momentum_trainer(checkpoint.model))
 
 
 def test_an_unreadable_file_is_a_checkpoint_error(momentum_snapshot, monkeypatch):
@@ -175,7 +153,7 @@ def test_an_unreadable_file_is_a_checkpoint_error(momentum_snapshot, monkeypatch
 
 def test_an_optimizer_state_that_is_not_arrays_is_refused(tmp_path):
     model = _model()
-    trainer = _momentum_trainer(model)
+    trainer = momentum_trainer(model)
     trainer._updaters[0].states[0] = {"not": "arrays"}
     with pytest.raises(ValueError, match="can only store plain array states"):
         d2l_rnn.save_checkpoint(tmp_path, model, VOCAB, trainer=trainer)
@@ -327,7 +305,7 @@ def test_the_lock_is_per_process_and_released(tmp_path):
 
 
 _SAVER = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     import d2l_rnn
     from mxnet import nd
     from d2l_rnn.model import build_model
@@ -335,9 +313,9 @@ _SAVER = textwrap.dedent("""
     model = build_model("gru", 8, 1, 7)
     model.initialize()
     model(nd.array([[0, 1]]), model.begin_state(batch_size=1))
-    end = time.monotonic() + float(sys.argv[2])
+    end = time.monotonic() + 120  # a bound, should the test never say stop
     epoch = 0
-    while time.monotonic() < end:
+    while time.monotonic() < end and not os.path.exists(sys.argv[2]):
         epoch += 1
         d2l_rnn.save_checkpoint(sys.argv[1], model, list("abcdefg"), epoch=epoch)
     print(epoch)
@@ -345,19 +323,25 @@ _SAVER = textwrap.dedent("""
 
 
 def test_readers_during_saves_never_fail(tmp_path):
-    """Bug it catches: a reader failing when a save retires the snapshot it reads."""
-    saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(tmp_path), "5"],
+    """Bug it catches: a reader failing when a save retires the snapshot it reads.
+
+    The saver saves until the reader has made 200 loads that saw 20 different
+    snapshots, however long that takes on a busy machine (no fixed duration).
+    """
+    folder, stop = tmp_path / "ckpt", tmp_path / "stop"
+    saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(folder), str(stop)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     loads, failures, epochs = 0, [], set()
     try:
-        while saver.poll() is None and not list(tmp_path.glob("epoch-*")):
+        while saver.poll() is None and not list(folder.glob("epoch-*")):
             time.sleep(0.01)
-        while saver.poll() is None:
+        while saver.poll() is None and not (loads >= 200 and len(epochs) >= 20):
             try:
-                epochs.add(d2l_rnn.load_checkpoint(tmp_path, mx.cpu()).epoch)
+                epochs.add(d2l_rnn.load_checkpoint(folder, mx.cpu()).epoch)
             except (d2l_rnn.CheckpointError, OSError) as err:
                 failures.append(str(err))
             loads += 1
+        stop.touch()
         out, err = saver.communicate(timeout=60)
     finally:
         saver.kill()

@@ -12,7 +12,9 @@ import itertools
 import mxnet as mx
 import numpy as np
 import pytest
-from mxnet import gluon, init
+from modeltools import initialize_with_biases
+from mxnet import gluon
+from numpy_rnn import run_model
 
 import d2l_rnn
 from d2l_rnn import generation
@@ -25,16 +27,18 @@ CHUNKS = [[1, 2, 3, 4, 5], [6], [7], [0, 10, 9], [2], [8]]   # a warm-up, then s
 
 
 def _model(ctx, cell, activation="relu", num_layers=1, bidirectional=False, vocab_size=11,
-           num_hiddens=16, scale=0.5):
+           num_hiddens=16, scale=0.5, **kwargs):
+    """Every parameter drawn, biases too: a dropped, swapped or doubled bias shows."""
     model = build_model(cell, num_hiddens, num_layers, vocab_size, activation=activation,
-                        bidirectional=bidirectional)
-    model.initialize(ctx=ctx, init=init.Normal(scale))
-    return model
+                        bidirectional=bidirectional, **kwargs)
+    return initialize_with_biases(model, scale, ctx)
 
 
 @pytest.mark.parametrize("kind,num_layers,bidirectional",
-                         list(itertools.product(KINDS, [1, 3], [False, True])))
+                         list(itertools.product(KINDS, [1, 2, 3], [False, True])))
 def test_same_scores_as_the_gluon_step(kind, num_layers, bidirectional, ctx):
+    """Bugs it catches (biases drawn): the first layer's recurrent bias dropped; a GRU's
+    input and recurrent biases swapped, or its new gate's recurrent bias folded in twice."""
     model = _model(ctx, *kind, num_layers=num_layers, bidirectional=bidirectional)
     assert host_step.supports(model, ctx)
     gluon_step, fast = gluon_feed(model, ctx), host_step.host_feed(model, ctx)
@@ -42,6 +46,21 @@ def test_same_scores_as_the_gluon_step(kind, num_layers, bidirectional, ctx):
         expected, got = gluon_step(ids).asnumpy(), fast(ids)
         assert got.shape == expected.shape == (len(ids), 11)
         # float32 rounding only: relative to the largest score.
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("kind,num_layers,bidirectional",
+                         list(itertools.product(KINDS, [1, 2], [False, True])))
+def test_same_scores_as_the_numpy_reference(kind, num_layers, bidirectional, ctx):
+    """The host step against tests/numpy_rnn.py (float64, from the equations), not only
+    against MXNet: chunks of several characters, then single ones, one state throughout."""
+    model = _model(ctx, *kind, num_layers=num_layers, bidirectional=bidirectional)
+    fast = host_step.host_feed(model, ctx)
+    shape = (num_layers * (2 if bidirectional else 1), 1, 16)
+    state = [np.zeros(shape) for _ in range(2 if kind[0] == "lstm" else 1)]
+    for ids in CHUNKS:
+        got = fast(ids)   # first: its first call fixes the deferred shapes
+        expected, state = run_model(model, [ids], state)
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
 
 
@@ -106,8 +125,7 @@ def test_which_step_runs_where(ctx):
 
 
 def test_dropout_is_not_applied_when_generating(ctx):
-    model = build_model("gru", 16, 2, 11, dropout=0.5)
-    model.initialize(ctx=ctx, init=init.Normal(0.5))
+    model = _model(ctx, "gru", num_layers=2, dropout=0.5)
     assert model.drop is not None and model.rnn._dropout == 0.5
     assert host_step.supports(model, ctx)
     expected = gluon_feed(model, ctx)([1, 2, 3]).asnumpy()
@@ -170,7 +188,11 @@ def _gluon_only(monkeypatch):
     monkeypatch.setattr(host_step, "supports", lambda model, ctx: False)
 
 
-@pytest.mark.slow
+# The slow tier: the fast checks above compare the scores of every layer kind;
+# these compare 500-character texts of trained models. One xdist worker takes
+# them all, so the chapter's run and the two trained models are made once.
+@pytest.mark.extended
+@pytest.mark.xdist_group("chapter_run")
 def test_greedy_text_is_the_gluon_steps(trained, time_machine, ctx, monkeypatch):
     _, char_to_idx, idx_to_char, vocab_size = time_machine
     prefixes = _prefixes(time_machine)
@@ -186,7 +208,8 @@ def test_greedy_text_is_the_gluon_steps(trained, time_machine, ctx, monkeypatch)
     assert len({text[-500:] for text in fast}) > 1   # trained: the prefix matters
 
 
-@pytest.mark.slow
+@pytest.mark.extended
+@pytest.mark.xdist_group("chapter_run")
 def test_sampled_text_is_the_gluon_steps(trained, time_machine, ctx, monkeypatch):
     _, char_to_idx, idx_to_char, _ = time_machine
     prefixes = _prefixes(time_machine, 4)

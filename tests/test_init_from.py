@@ -1,4 +1,4 @@
-"""Fine-tuning: a new run from a trained checkpoint's weights on another text (--init-from).
+"""Fine-tuning: a new run from a origin checkpoint's weights on another text (--init-from).
 
 Planted bugs these tests caught (each seen failing, then restored):
 - the model initialised again by the new run (force_reinit in start_model):
@@ -38,7 +38,7 @@ SIZE = len(set(OLD))  # the checkpoint's vocabulary
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def origin(tmp_path_factory):
     """A checkpoint trained on OLD (2 epochs, validation, best kept) and NEW as a file."""
     folder = tmp_path_factory.mktemp("init")
     (folder / "old.txt").write_text(OLD, encoding="utf-8")
@@ -57,12 +57,12 @@ def _state(folder):
             if p.is_file()}
 
 
-def test_before_its_first_update_the_model_is_the_checkpoints(trained, capsys):
-    printed = run(capsys, "evaluate", "--checkpoint", trained / "ckpt", "--data",
-                  trained / "new.txt", "--ctx", "cpu")
+def test_before_its_first_update_the_model_is_the_checkpoints(origin, capsys):
+    printed = run(capsys, "evaluate", "--checkpoint", origin / "ckpt", "--data",
+                  origin / "new.txt", "--ctx", "cpu")
     assert printed.code == 0, printed.err
     evaluated = float(re.match(r"perplexity (\S+) ", printed.out).group(1))
-    run_ = TrainingRun.init_from(trained / "ckpt", mx.cpu(), data=str(trained / "new.txt"),
+    run_ = TrainingRun.init_from(origin / "ckpt", mx.cpu(), data=str(origin / "new.txt"),
                                  num_epochs=1, batch_size=8, num_steps=10)
     whole = np.concatenate([run_.text.train, run_.text.val])
     before = []
@@ -77,13 +77,13 @@ def test_before_its_first_update_the_model_is_the_checkpoints(trained, capsys):
     assert run_.fit(progress=False, handle_signals=False).reason == "finished"
     assert before[0] == pytest.approx(evaluated, abs=1e-6)  # evaluate prints 6 decimals
     assert len(run_.history) == 1
-    start = d2l_rnn.load_checkpoint(trained / "ckpt" / "best", mx.cpu())
+    start = d2l_rnn.load_checkpoint(origin / "ckpt" / "best", mx.cpu())
     assert any(not np.array_equal(a, b) for a, b in zip(params(run_.model), params(start.model)))
 
 
-def test_the_vocabulary_and_ids_stay_the_models(trained):
-    start = d2l_rnn.load_checkpoint(trained / "ckpt", mx.cpu())
-    run_ = TrainingRun.init_from(trained / "ckpt", mx.cpu(), data=str(trained / "new.txt"),
+def test_the_vocabulary_and_ids_stay_the_models(origin):
+    start = d2l_rnn.load_checkpoint(origin / "ckpt", mx.cpu())
+    run_ = TrainingRun.init_from(origin / "ckpt", mx.cpu(), data=str(origin / "new.txt"),
                                  batch_size=8, num_steps=10, which="last")
     assert run_.text.idx_to_char == start.idx_to_char
     assert len(set(NEW)) < len(start.idx_to_char)  # not the new text's own vocabulary
@@ -94,13 +94,13 @@ def test_the_vocabulary_and_ids_stay_the_models(trained):
     assert shape == ("gru", 16, 8, 0.1, 1)  # the model's, not the recipe's
     assert run_.epoch == 0 and run_.history == []
     with pytest.raises(InitShapeError, match="num_hiddens=32 does not match the checkpoint's 16"):
-        TrainingRun.init_from(trained / "ckpt", mx.cpu(), data=str(trained / "new.txt"),
+        TrainingRun.init_from(origin / "ckpt", mx.cpu(), data=str(origin / "new.txt"),
                               num_hiddens=32)
 
 
-def test_the_checkpoint_folder_is_never_written(trained, capsys, tmp_path):
-    before = _state(trained / "ckpt")
-    common = ["train", "--init-from", trained / "ckpt", "--data", trained / "new.txt",
+def test_the_checkpoint_folder_is_never_written(origin, capsys, tmp_path):
+    before = _state(origin / "ckpt")
+    common = ["train", "--init-from", origin / "ckpt", "--data", origin / "new.txt",
               "--epochs", "2", "--ctx", "cpu", "--batch-size", "8", "--num-steps", "10",
               "--pred-len", "5"]
     unsaved = run(capsys, *common)
@@ -108,10 +108,10 @@ def test_the_checkpoint_folder_is_never_written(trained, capsys, tmp_path):
     assert "the model was not saved: pass --save DIR" in unsaved.out
     saved = run(capsys, *common, "--optimizer", "adam", "--save", tmp_path / "tuned")
     assert saved.code == 0, saved.err
-    assert "d2l-rnn: starting from the weights of %s" % (trained / "ckpt" / "best") in saved.err
-    assert _state(trained / "ckpt") == before
+    assert "d2l-rnn: starting from the weights of %s" % (origin / "ckpt" / "best") in saved.err
+    assert _state(origin / "ckpt") == before
     tuned, start = (d2l_rnn.load_checkpoint(tmp_path / "tuned"),
-                    d2l_rnn.load_checkpoint(trained / "ckpt"))
+                    d2l_rnn.load_checkpoint(origin / "ckpt"))
     assert tuned.idx_to_char == start.idx_to_char and tuned.epoch == 2
     assert tuned.settings["optimizer"] == "adam" and tuned.settings["data"].endswith("new.txt")
     manifests = [json.loads((c.path / "manifest.json").read_text()) for c in (tuned, start)]
@@ -119,22 +119,22 @@ def test_the_checkpoint_folder_is_never_written(trained, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("where", ["ckpt", "ckpt/best", "ckpt/inside", "."])
-def test_a_save_folder_in_or_around_the_checkpoint_is_refused(where, trained, capsys):
-    before = _state(trained / "ckpt")
-    save = trained / where
-    line = one_error_line(run(capsys, "train", "--init-from", trained / "ckpt", "--data",
-                              trained / "new.txt", "--ctx", "cpu", "--save", save))
+def test_a_save_folder_in_or_around_the_checkpoint_is_refused(where, origin, capsys):
+    before = _state(origin / "ckpt")
+    save = origin / where
+    line = one_error_line(run(capsys, "train", "--init-from", origin / "ckpt", "--data",
+                              origin / "new.txt", "--ctx", "cpu", "--save", save))
     assert "the checkpoint folder %s this run started from, which it never writes into" \
-        % (trained / "ckpt").resolve() in line
-    assert _state(trained / "ckpt") == before and not (trained / "ckpt" / "inside").exists()
-    run_ = TrainingRun.init_from(trained / "ckpt", mx.cpu(), data=str(trained / "new.txt"),
+        % (origin / "ckpt").resolve() in line
+    assert _state(origin / "ckpt") == before and not (origin / "ckpt" / "inside").exists()
+    run_ = TrainingRun.init_from(origin / "ckpt", mx.cpu(), data=str(origin / "new.txt"),
                                  batch_size=8, num_steps=10, num_epochs=1)
     with pytest.raises(ValueError, match="never writes into"):
         run_.fit(save, progress=False, handle_signals=False)
-    assert _state(trained / "ckpt") == before
+    assert _state(origin / "ckpt") == before
 
 
-def test_a_foreign_character_is_one_line_with_its_hint(trained, capsys, tmp_path):
+def test_a_foreign_character_is_one_line_with_its_hint(origin, capsys, tmp_path):
     cases = [("Жили были мы", "utf-8", None, "'Ж' (U+0416), 'б' (U+0431), 'и' (U+0438), "
               "'л' (U+043B), 'м' (U+043C) and 1 more in %s are not in the vocabulary of %s"),
              (NEW + "The End.", "utf-8", None, "'E' (U+0045) and 'T' (U+0054) in %s are not "
@@ -149,21 +149,21 @@ def test_a_foreign_character_is_one_line_with_its_hint(trained, capsys, tmp_path
     for n, (text, written, read, message) in enumerate(cases):
         path = tmp_path / ("t%d.txt" % n)
         path.write_bytes(text.encode(written))
-        args = ["train", "--init-from", trained / "ckpt", "--data", path, "--ctx", "cpu"]
+        args = ["train", "--init-from", origin / "ckpt", "--data", path, "--ctx", "cpu"]
         line = one_error_line(run(capsys, *args, *(["--encoding", read] if read else [])))
-        expected = message % (path, trained / "ckpt") if "%s" in message else message
+        expected = message % (path, origin / "ckpt") if "%s" in message else message
         assert line.endswith(expected) if n == 3 else expected in line, line
         if n != 2:
             assert "mis-decoded" not in line
         if n != 1:
             assert "--lower" not in line
     with pytest.raises(ForeignCharacterError, match=r"or pass lower=True") as caught:
-        TrainingRun.init_from(trained / "ckpt", mx.cpu(), data=str(tmp_path / "t1.txt"))
+        TrainingRun.init_from(origin / "ckpt", mx.cpu(), data=str(tmp_path / "t1.txt"))
     assert caught.value.characters == ["E", "T"] and caught.value.lower
     assert str(caught.value).startswith("'E' (U+0045) and 'T' (U+0054) in %s are not in the "
-                                        "vocabulary of %s" % (tmp_path / "t1.txt", trained
+                                        "vocabulary of %s" % (tmp_path / "t1.txt", origin
                                                               / "ckpt" / "best" / "epoch-000002"))
-    fixed = run(capsys, "train", "--init-from", trained / "ckpt", "--data", tmp_path / "t1.txt",
+    fixed = run(capsys, "train", "--init-from", origin / "ckpt", "--data", tmp_path / "t1.txt",
                 "--lower", "--epochs", "1", "--ctx", "cpu", "--batch-size", "8")
     assert fixed.code == 0, fixed.err
 
@@ -177,21 +177,21 @@ def test_a_foreign_character_is_one_line_with_its_hint(trained, capsys, tmp_path
     (["--dropout", "0.2"], "--dropout 0.2 does not match the checkpoint's 0.1"),
     (["--which", "best", "--init-from", "nowhere"], "checkpoint directory nowhere does not exist"),
 ])
-def test_what_is_refused(extra, message, trained, capsys):
-    before = _state(trained / "ckpt")
-    extra = [trained / e if e == "ckpt" else e for e in extra]
-    init = [] if "--init-from" in extra else ["--init-from", trained / "ckpt"]
-    line = one_error_line(run(capsys, "train", *init, "--data", trained / "new.txt", "--ctx",
+def test_what_is_refused(extra, message, origin, capsys):
+    before = _state(origin / "ckpt")
+    extra = [origin / e if e == "ckpt" else e for e in extra]
+    init = [] if "--init-from" in extra else ["--init-from", origin / "ckpt"]
+    line = one_error_line(run(capsys, "train", *init, "--data", origin / "new.txt", "--ctx",
                               "cpu", *extra))
     assert message in line, line
-    assert _state(trained / "ckpt") == before
+    assert _state(origin / "ckpt") == before
 
 
-def test_which_needs_init_from_and_the_same_shape_is_fine(trained, capsys, tmp_path):
+def test_which_needs_init_from_and_the_same_shape_is_fine(origin, capsys, tmp_path):
     line = one_error_line(run(capsys, "train", *TINY, "--which", "last"))
     assert "--which chooses the snapshot of --init-from DIR" in line
-    same = run(capsys, "train", "--init-from", trained / "ckpt", "--data", trained / "new.txt",
+    same = run(capsys, "train", "--init-from", origin / "ckpt", "--data", origin / "new.txt",
                "--num-hiddens", "16", "--cell", "gru", "--embed-size", "8", "--dropout", "0.1",
                "--which", "last", "--epochs", "1", "--ctx", "cpu", "--batch-size", "8")
     assert same.code == 0, same.err
-    assert "the weights of %s (epoch 2)" % (trained / "ckpt" / "epoch-000002") in same.err
+    assert "the weights of %s (epoch 2)" % (origin / "ckpt" / "epoch-000002") in same.err

@@ -64,7 +64,6 @@ def test_import_runs_nothing():
     assert result.stdout.strip() == str(len(d2l_rnn.__all__)) and result.stderr == ""
 
 
-@pytest.mark.slow
 def test_wheel_carries_the_corpus_and_works_from_anywhere(tmp_path):
     # No build isolation: hatchling comes from the test extra, so no index is needed.
     pytest.importorskip("hatchling", reason="needs the test extra: pip install -e '.[test]'")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from modeltools import initialize_with_biases
 from mxnet import init, nd
 from mxnet.gluon import rnn
 from numpy_rnn import run_model
@@ -11,24 +12,18 @@ from d2l_rnn.model import build_model, describe_model
 
 V = 7
 
-LAYERS = {
-    "rnn-relu": lambda: rnn.RNN(6),  # Gluon's default activation, the chapter's layer
-    "rnn-tanh": lambda: rnn.RNN(6, activation="tanh"),
-    "gru": lambda: rnn.GRU(6),
-    "lstm": lambda: rnn.LSTM(6),
-    "rnn-relu-2-layers": lambda: rnn.RNN(6, num_layers=2),
-    "gru-2-layers": lambda: rnn.GRU(6, num_layers=2),
-    "lstm-2-layers": lambda: rnn.LSTM(6, num_layers=2),
-    "rnn-tanh-bidirectional": lambda: rnn.RNN(6, activation="tanh", bidirectional=True),
-    "gru-2-layers-bidirectional": lambda: rnn.GRU(6, num_layers=2, bidirectional=True),
-    "lstm-2-layers-bidirectional": lambda: rnn.LSTM(6, num_layers=2, bidirectional=True),
-}
+_CELLS = {"rnn-relu": lambda **kw: rnn.RNN(6, **kw),  # Gluon's default, the chapter's layer
+          "rnn-tanh": lambda **kw: rnn.RNN(6, activation="tanh", **kw),
+          "gru": lambda **kw: rnn.GRU(6, **kw), "lstm": lambda **kw: rnn.LSTM(6, **kw)}
+# Every cell, one and two layers, each direction.
+LAYERS = {"%s-%d-layer%s" % (cell, layers, "-bidirectional" if bi else ""):
+          (lambda make=make, layers=layers, bi=bi: make(num_layers=layers, bidirectional=bi))
+          for cell, make in _CELLS.items() for layers in (1, 2) for bi in (False, True)}
 
 
 def _model(layer, hybridize=False):
-    model = d2l_rnn.RNNModel(layer, V)
-    # Weights large enough that every gate and the state matter.
-    model.initialize(init=init.Normal(0.5))
+    """Every parameter drawn, biases too, large enough that every gate and the state matter."""
+    model = initialize_with_biases(d2l_rnn.RNNModel(layer, V), 0.5)
     if hybridize:
         model.hybridize()
     return model
@@ -59,8 +54,7 @@ def test_output_and_state_match_numpy(name, hybridize):
 def test_build_model_matches_numpy(cell, activation):
     # build_model's default activation is ReLU, the chapter's (Gluon's default).
     kwargs = {"activation": activation} if activation == "tanh" else {}
-    model = build_model(cell, 5, 2, V, **kwargs)
-    model.initialize(init=init.Normal(0.5))
+    model = initialize_with_biases(build_model(cell, 5, 2, V, **kwargs), 0.5)
     assert describe_model(model)["activation"] == activation
     X = np.random.randint(0, V, size=(2, 4))
     state = _random_state(model, 2)
@@ -82,7 +76,7 @@ def test_rejects_ntc_layout():
 
 @pytest.mark.parametrize("hybridize", [False, True])
 def test_dropout_acts_in_training_only_and_is_described(hybridize):
-    from mxnet import autograd, init
+    from mxnet import autograd
 
     from d2l_rnn.model import build_model, describe_model, model_from_description
     model = build_model("lstm", 32, 2, V, dropout=0.5)

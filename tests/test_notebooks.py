@@ -9,7 +9,9 @@ run, are checked separately, without running anything.
 
 import base64
 import math
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from nbclient.exceptions import CellExecutionError  # noqa: E402
 
 from tools import notebooks  # noqa: E402
 
+# One xdist worker runs this module: the notebooks execute once (the `executed` fixture).
+pytestmark = pytest.mark.xdist_group("notebooks")
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO / "notebooks"
 CHAPTER = NOTEBOOK_DIR / "rnn-gluon.ipynb"
@@ -31,9 +36,9 @@ ENV = {"D2L_RNN_NUM_EPOCHS": str(QUICK_EPOCHS), "CUDA_VISIBLE_DEVICES": ""}
 BOOK = {50: 4.31, 100: 2.06, 150: 1.50, 200: 1.34}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # kept while the worker runs other modules' tests too
 def executed():
-    """``run(path)``: the notebook executed in a fresh kernel, once per module.
+    """``run(path)``: the notebook executed in a fresh kernel, once per session.
 
     A failure is remembered too, so a broken notebook costs one run, not one
     per test that looks at it.
@@ -83,6 +88,9 @@ def check_chapter_outputs(nb, num_epochs):
 
     Returns ``{epoch: printed perplexity}`` of the training cell.
     """
+    assert re.fullmatch(r"run on \d{4}-\d\d-\d\d: .+, \d+ cores(; load average [\d.]+)?; "
+                        r"MXNet \d.*\n",
+                        _stdout(nb, "machine")), _stdout(nb, "machine")
     assert _result(nb, "state-shape") == "(1, 2, 256)"
     assert _result(nb, "forward-shapes") == "((35, 2, 256), 1, (1, 2, 256))"
 
@@ -127,13 +135,53 @@ def test_every_notebook_names_the_kernel_make_kernel_registers():
             % (path.name, spec.get("name"), name))
 
 
+def _made_by_make():
+    """Skip unless this environment is a venv the Makefile made (its install step registers
+    the kernel); a Python of one's own, with the extras pip-installed, has no such step."""
+    if not (Path(sys.prefix) / "bin" / ".notebook-installed").exists():
+        pytest.skip("not a venv made by make: no install step registered a kernel here")
+
+
+def test_the_install_step_registers_the_kernel_the_notebooks_name():
+    """Bug it catches: a notebook naming a kernel that does not exist until `make kernel`
+    (nbconvert: 'No such kernel named d2l_rnn')."""
+    _made_by_make()
+    from jupyter_client.kernelspec import KernelSpecManager
+    names = {nbformat.read(p, as_version=4).metadata["kernelspec"]["name"]
+             for p in notebooks.find_notebooks([NOTEBOOK_DIR])}
+    for name in names:
+        spec = KernelSpecManager().get_kernel_spec(name)   # as Jupyter finds it
+        assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve(), spec.argv
+        assert str(REPO) in spec.env.get("PYTHONPATH", "").split(os.pathsep), spec.env
+
+
+@pytest.mark.extended   # the chapter's notebook again (the test above checks its kernel)
+def test_jupyter_nbconvert_runs_a_notebook_with_no_kernel_step(tmp_path):
+    """What the README tells a new user: after `make test`, nbconvert runs the notebook."""
+    _made_by_make()
+    jupyter = Path(sys.prefix) / "bin" / "jupyter"
+    run = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute",
+                          "--output-dir", str(tmp_path), "notebooks/rnn-gluon.ipynb"],
+                         cwd=REPO, env=dict(os.environ, **ENV), capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    check_chapter_outputs(nbformat.read(tmp_path / "rnn-gluon.ipynb", as_version=4),
+                          QUICK_EPOCHS)
+
+
 def _outputs(nb, kind):
     return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
             if o.output_type == kind or kind in o.get("data", {})]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", notebooks.find_notebooks([NOTEBOOK_DIR]),
+def _tiered(paths):
+    """Every notebook, the speed one in the slow tier: it starts a process per benchmark
+    row (test_bench.py runs that machinery in the default tier)."""
+    return [pytest.param(p, marks=pytest.mark.extended) if p.name == "rnn-speed.ipynb" else p
+            for p in paths]
+
+
+@pytest.mark.parametrize("path", _tiered(notebooks.find_notebooks([NOTEBOOK_DIR])),
                          ids=lambda p: p.name)
 def test_every_notebook_runs_without_error(path, executed):
     nb = executed(path)
@@ -161,9 +209,21 @@ def test_the_chapter_notebook_teaches_and_does_not_talk_about_tests():
     assert not re.search(r"test suite|tests/|make test|pytest", text)
 
 
-@pytest.mark.slow
 def test_chapter_notebook_outputs(executed):
     check_chapter_outputs(executed(CHAPTER), QUICK_EPOCHS)
+
+
+def test_a_notebooks_machine_note_is_the_run_that_made_its_outputs():
+    """The text names no processor or date of its own: the outputs say where they come from
+    (the chapter's first cell prints it, the speed notebook prints the benchmark's line)."""
+    for path in notebooks.find_notebooks([NOTEBOOK_DIR]):
+        nb = nbformat.read(path, as_version=4)
+        prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert not re.search(r"Xeon|EPYC|Intel|AMD|\b20\d\d-\d\d-\d\d\b", prose), path.name
+        printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                          for o in c.outputs)
+        assert re.search(r"^(run on )?\d{4}-\d\d-\d\d[:;] .*\d+ cores; .*MXNet", printed,
+                         re.M), path.name
 
 
 def test_committed_chapter_notebook_carries_the_chapters_full_run():

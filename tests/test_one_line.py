@@ -26,7 +26,7 @@ import time
 
 import mxnet as mx
 import pytest
-from clitools import TINY, one_error_line, run
+from clitools import TINY, one_error_line, run, sigint_restored
 from mxnet import gluon, nd
 from mxnet.gluon import rnn
 
@@ -136,7 +136,7 @@ def _interrupt_at(command, library, delay):
     package's import of MXNet, libmxnet.so then; None waits for nothing.
     """
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=sigint_restored)
     end = time.monotonic() + 60
     while library and not _mapped(proc.pid, library) and time.monotonic() < end:
         time.sleep(0.005)
@@ -156,7 +156,7 @@ MOMENTS = [("_multiarray_umath", 0.0), ("libmxnet", 0.0), ("libmxnet", 0.3),
 @pytest.mark.parametrize("command", [
     [sys.executable, "-m", "d2l_rnn", "train", *TINY, "--epochs", "1000"],
     pytest.param([sys.executable, "-m", "d2l_rnn.distributed.local", "-n", "1", "--", "sleep",
-                  "30"], marks=pytest.mark.extended),
+                  "30"], marks=[pytest.mark.extended, pytest.mark.dist]),   # 4 kvstore jobs
 ], ids=["d2l-rnn", "launcher"])
 def test_ctrl_c_at_any_moment_of_startup_is_one_line_and_130(command):
     """While numpy and MXNet load (the first 1-2 s), and later: never a traceback.

@@ -168,7 +168,7 @@ def _adam_checkpoint(tmp_path, ctx):
 
 
 def _plant(snapshot, change):
-    from test_checkpoint_safety import _rewrite
+    from modeltools import rewrite as _rewrite
     arrays = nd.load(str(snapshot / "trainer.params"))
     arrays = change(arrays)
     planted = snapshot.parent / "planted.params"

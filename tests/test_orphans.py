@@ -8,7 +8,9 @@ Bugs these tests caught (each planted again after the fix): only the direct
 children had PR_SET_PDEATHSIG (a worker's own children were left running
 after SIGKILL of the launcher); ``stop()`` killing only groups whose leader
 still ran (a background child of a worker that exited 0 was left); the ssh
-launcher's threads waiting for a host that never answers.
+launcher's threads waiting for a host that never answers; a worker's group told to the
+watchdog only after ``Popen`` returned (a launcher SIGKILLed in between, as under load in
+the parallel suite, left the worker's child running).
 """
 
 import json
@@ -21,6 +23,7 @@ import textwrap
 import time
 
 import pytest
+from clitools import sigint_restored
 
 from d2l_rnn.distributed import local
 
@@ -58,6 +61,7 @@ def _wait_for_pid(pidfile, proc=None, timeout=60.0):
     raise AssertionError("the worker never started")
 
 
+@pytest.mark.dist  # a launcher's job: a scheduler and a server on 127.0.0.1
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("how", [signal.SIGKILL,
                                  pytest.param(signal.SIGINT, marks=pytest.mark.extended),
@@ -68,7 +72,7 @@ def test_what_a_worker_started_ends_with_the_launcher_however_it_ends(how, tmp_p
     launcher = subprocess.Popen(
         [sys.executable, "-m", "d2l_rnn.distributed.local", "-n", "1", "--log-dir",
          str(tmp_path / "logs"), "--", *_grandchild_command(pidfile, "wait")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=sigint_restored)
     try:
         grandchild = _wait_for_pid(pidfile, launcher)
         launcher.send_signal(how)
@@ -80,6 +84,7 @@ def test_what_a_worker_started_ends_with_the_launcher_however_it_ends(how, tmp_p
             launcher.wait()
 
 
+@pytest.mark.dist  # a scheduler and a server on 127.0.0.1
 @pytest.mark.timeout(120)
 def test_what_a_worker_left_running_ends_with_the_job(tmp_path, monkeypatch):
     monkeypatch.setattr(local, "_GRACE", 0.5)  # the scheduler and server need not end
@@ -108,6 +113,25 @@ def test_the_watchdog_kills_the_groups_it_was_told_of_and_only_those():
         for proc in (kept, ended):
             proc.kill()
             proc.wait()
+
+
+def test_a_child_tells_the_watchdog_its_group_before_its_command_runs(tmp_path):
+    """Bug it catches: the group told to the watchdog by the parent after ``Popen``
+    returned. A launcher killed in between (seen under load: the SIGKILL case above) left
+    what the command had started; here the parent never tells it at all."""
+    from d2l_rnn.distributed.processes import Watchdog, child_setup
+    pidfile = tmp_path / "grandchild.pid"
+    watchdog = Watchdog()
+    worker = subprocess.Popen(_grandchild_command(pidfile, "wait"), start_new_session=True,
+                              preexec_fn=child_setup(60, watchdog))
+    try:
+        grandchild = _wait_for_pid(pidfile, worker)
+        watchdog.proc.stdin.close()  # the launcher is gone
+        watchdog.proc.wait(timeout=30)
+        assert _gone(grandchild), "pid %d outlived the launcher" % grandchild
+    finally:
+        worker.kill()
+        worker.wait()
 
 
 def _fake_ssh(folder, body):

@@ -1,20 +1,21 @@
-"""Training on one's own text from the command line: validation, best snapshot, early
-stopping, the metrics file (also across a SIGKILL), evaluate, sampling, and bad input."""
+"""Training on one's own text from the command line (the decay on resume through TrainingRun):
+validation, best snapshot, early stopping, the metrics file (also across a SIGKILL),
+evaluate, sampling, and bad input."""
 
 import csv
+import dataclasses
 import math
 import random
-import signal
-import subprocess
-import sys
-import time
 
+import mxnet as mx
 import pytest
-from clitools import TINY, one_error_line, run
+from clitools import TINY, kill_when, one_error_line, run
+from runtools import assert_same_run
 
 import d2l_rnn
 from d2l_rnn.checkpoint import snapshots
 from d2l_rnn.data import load_corpus
+from d2l_rnn.run import TrainingRun
 
 WORDS = ["l'été", "naïve", "café", "Straße", "über", "façade", "año", "smörgåsbord", "the",
          "time", "traveller", "Ωmega", "Ärger"]
@@ -23,6 +24,8 @@ OTHER = ["日本語", "😀", "🚀", "中文", "ÆØÅ", "ß"]
 CHAPTER_MODEL = ["--cell", "rnn", "--embed-size", "0", "--optimizer", "sgd", "--dropout", "0",
                  "--lr-decay", "1", "--patience", "0"]
 SMALL = [*TINY, "--batch-size", "8", "--num-steps", "10", *CHAPTER_MODEL]
+CHAPTER_SETTINGS = dict(cell="rnn", embed_size=0, optimizer="sgd", dropout=0.0, patience=0)
+QUIET = dict(progress=False, handle_signals=False, write=lambda line: None)
 
 
 def _lines(words, num_lines, seed):
@@ -59,7 +62,7 @@ def _epoch_lines(out):
     return printed
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one xdist worker takes its tests (conftest)
 def session(tmp_path_factory):
     """A run on a small non-ASCII text: validation, a log, the best and the latest snapshot."""
     folder = tmp_path_factory.mktemp("own")
@@ -172,15 +175,12 @@ def test_patience_stops_early_and_lr_decay_divides_the_rate(tmp_path, capsys):
                                                     "stopped early at epoch %d" % stopped)
 
 
-def _wait_for(predicate, proc, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.005)
-    return False
+def _decays(vals):
+    """How many epochs of ``vals`` did not improve on the best before them."""
+    best, count = math.inf, 0
+    for val in vals:
+        best, count = (val, count) if val < best else (best, count + 1)
+    return count
 
 
 def _latest_epoch(directory):
@@ -188,26 +188,43 @@ def _latest_epoch(directory):
         else 0
 
 
+def test_a_resumed_run_decays_the_rate_as_the_uninterrupted_one(tmp_path):
+    """Bug it catches: on resume, the decay replayed for the wrong count of epochs (those
+    since the best, or all of them): here the validation perplexity improves, worsens,
+    improves and worsens before the resume, so every count differs. Through the library's
+    TrainingRun (the CLI's lr column across a resume: the killed-log test below)."""
+    data = _write(tmp_path / "t.txt", _lines(WORDS, 90, seed=3) + _lines(WORDS + OTHER, 12, 1))
+    s = d2l_rnn.TrainSettings.create(data=str(data), num_hiddens=16, batch_size=8,
+                                     num_steps=10, val_frac=0.1, pred_period=100,
+                                     lr_decay=2.0, seed=1, num_epochs=5, **CHAPTER_SETTINGS)
+    TrainingRun(s, mx.cpu()).fit(tmp_path / "ckpt", **QUIET)
+    vals = d2l_rnn.load_checkpoint(tmp_path / "ckpt").val_history
+    since_best = len(vals) - 1 - vals.index(min(vals))
+    assert len({_decays(vals), since_best, len(vals)}) == 3, vals   # the data does its part
+
+    def rates_after_each_epoch(run):
+        rates = {}
+        run.fit(callbacks=[lambda end: rates.update({end.epoch: run.trainer.learning_rate})],
+                **QUIET)
+        return rates
+    resumed = TrainingRun.resume(tmp_path / "ckpt", mx.cpu(), num_epochs=10)
+    got = rates_after_each_epoch(resumed)
+    whole = TrainingRun(dataclasses.replace(s, num_epochs=10), mx.cpu())
+    expected = rates_after_each_epoch(whole)
+    assert sorted(got) == list(range(6, 11))
+    for epoch, rate in got.items():  # 100 halved once per epoch so far without a new best
+        assert rate == expected[epoch] == 1e2 / 2 ** _decays(whole.val_history[:epoch])
+    assert_same_run(resumed, whole)
+
+
 def test_the_resumed_log_continues_the_killed_one(tmp_path, capsys):
     data = _write(tmp_path / "t.txt", _lines(WORDS, 90, seed=3) + _lines(OTHER, 12, seed=4))
     args = ["train", *SMALL, "--data", data, "--epochs", "24", "--pred-period", "100",
             "--lr-decay", "1.5", "--save-every", "4", "--seed", "5"]
     killed, log = tmp_path / "killed", tmp_path / "killed.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "d2l_rnn", *map(str, args), "--save",
-                             str(killed), "--log", str(log)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        # Killed between two saves: the log has rows the checkpoint does not.
-        appeared = _wait_for(lambda: _latest_epoch(killed) >= 8 and log.exists()
-                             and len(_rows(log)) % 4 >= 2, proc, timeout=120)
-        proc.kill()
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert appeared, err.decode()
-    assert proc.returncode == -signal.SIGKILL
+    # Killed between two saves: the log has rows the checkpoint does not.
+    kill_when([*args, "--save", killed, "--log", log],
+              lambda: _latest_epoch(killed) >= 8 and log.exists() and len(_rows(log)) % 4 >= 2)
     saved_at = d2l_rnn.load_checkpoint(killed).epoch
     before = _rows(log)
     assert len(before) > saved_at  # epochs the resumed run trains again

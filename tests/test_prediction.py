@@ -6,7 +6,7 @@ would continue "traveller" and "time traveller" the same way.
 """
 
 import pytest
-from mxnet import init
+from modeltools import initialize_with_biases
 from mxnet.gluon import rnn
 from numpy_rnn import greedy
 
@@ -17,9 +17,7 @@ LAYERS = {"rnn": lambda: rnn.RNN(32), "gru": lambda: rnn.GRU(32),
 
 
 def _model(make_layer, vocab_size, ctx):
-    model = d2l_rnn.RNNModel(make_layer(), vocab_size)
-    model.initialize(ctx=ctx, init=init.Normal(0.3))
-    return model
+    return initialize_with_biases(d2l_rnn.RNNModel(make_layer(), vocab_size), 0.3, ctx)
 
 
 @pytest.fixture

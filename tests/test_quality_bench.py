@@ -65,7 +65,7 @@ def _rows(out):
             for line in out.splitlines() if line.startswith("| ") and "---" not in line}
 
 
-@pytest.mark.slow
+@pytest.mark.extended
 def test_a_short_quality_run(tmp_path, capsys):
     pytest.importorskip("torch")
     text = tmp_path / "own.txt"
@@ -102,7 +102,7 @@ def test_recipe_table_is_sorted_and_every_candidate_is_valid(tmp_path):
         TrainSettings.create(data=str(tmp_path / "any.txt"), **settings).check()
 
 
-@pytest.mark.slow
+@pytest.mark.extended
 def test_optimizer_speed_table(capsys):
     assert optimizer_speed.main(["--epochs", "3"]) == 0
     rows = _rows(capsys.readouterr().out)

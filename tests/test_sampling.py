@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from mxnet import init, nd
+from modeltools import RecordingGenerator, initialize_with_biases, small_model
+from mxnet import nd
 from numpy_rnn import greedy
 
 from d2l_rnn.generation import generate, softmax_with_temperature
@@ -17,16 +18,20 @@ C2I = {c: i for i, c in enumerate(VOCAB)}
 @pytest.fixture
 def model(ctx):
     # Large weights give a peaked, far-from-uniform next-character distribution.
-    model = build_model("gru", 8, 1, len(VOCAB))
-    model.initialize(init=init.Normal(1.0), ctx=ctx)
-    return model
+    return small_model("gru", len(VOCAB), scale=1.0, ctx=ctx)
+
+
+def _softmax(logits, temperature):
+    """softmax(logits / T), in float64, written out here (not the library's)."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    e = np.exp(z - z.max())
+    return e / e.sum()
 
 
 def test_temperature_zero_is_the_chapters_greedy_prediction(time_machine, ctx):
     _, char_to_idx, idx_to_char, vocab_size = time_machine
     # A GRU at this scale is far from deterministic: sampling would show.
-    model = build_model("gru", 32, 1, vocab_size)
-    model.initialize(ctx=ctx, init=init.Normal(0.3))
+    model = initialize_with_biases(build_model("gru", 32, 1, vocab_size), 0.3, ctx)
     got = generate("time traveller", 30, model, ctx, idx_to_char, char_to_idx, 0)
     ids = greedy(model, [char_to_idx[c] for c in "time traveller"], 30)  # after the shapes
     expected = "".join(idx_to_char[i] for i in ids)
@@ -40,6 +45,9 @@ def test_softmax_with_temperature():
     logits = np.array([1.0, 2.0, 0.5, -1.0])
     plain = np.exp(logits) / np.exp(logits).sum()
     np.testing.assert_allclose(softmax_with_temperature(logits, 1.0), plain)
+    for t in (0.25, 0.7, 3.0, 50):   # exp(l / T) / sum, from the definition
+        expected = np.exp(logits / t) / np.exp(logits / t).sum()
+        np.testing.assert_allclose(softmax_with_temperature(logits, t), expected, rtol=1e-12)
     sharp, flat = softmax_with_temperature(logits, 0.25), softmax_with_temperature(logits, 50)
     assert sharp.max() > plain.max() > flat.max()
     np.testing.assert_allclose(flat, 0.25, atol=0.01)
@@ -53,21 +61,9 @@ def test_same_seed_same_text_other_seed_other_text(model, ctx):
     assert all(t.startswith("ab") and len(t) == 42 and set(t) <= set(VOCAB) for t in texts)
 
 
-class _RecordingGenerator(np.random.Generator):
-    """A NumPy generator that remembers the probabilities each draw was made from."""
-
-    def __init__(self, seed):
-        super().__init__(np.random.PCG64(seed))
-        self.drawn_from = []
-
-    def choice(self, a, p=None):
-        self.drawn_from.append(p)
-        return super().choice(a, p=p)
-
-
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
 def test_each_draw_is_from_softmax_of_logits_over_t(temperature, model, ctx):
-    rng = _RecordingGenerator(0)
+    rng = RecordingGenerator(0)
     text = generate("ca", 6, model, ctx, VOCAB, C2I, temperature, rng=rng)
     # Replay the text one character at a time and recompute each distribution.
     state = model.begin_state(batch_size=1, ctx=ctx)
@@ -75,7 +71,7 @@ def test_each_draw_is_from_softmax_of_logits_over_t(temperature, model, ctx):
     for t in range(len(text) - 1):
         logits, state = model(nd.array([[C2I[text[t]]]], ctx=ctx), state)
         if t >= 1:  # after the prefix "ca": the steps that were sampled
-            expected.append(softmax_with_temperature(logits[0].asnumpy(), temperature))
+            expected.append(_softmax(logits[0].asnumpy(), temperature))
     assert len(rng.drawn_from) == len(expected) == 6
     for got, want in zip(rng.drawn_from, expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)

@@ -200,29 +200,47 @@ def test_random_training_starts_every_batch_afresh(time_machine, ctx):
 
 
 def test_lstm_style_state_of_two_arrays(time_machine, ctx):
-    """A book-style model whose state is a tuple (H, C) trains through the same loop."""
+    """A book-style model whose state is a tuple (H, C) trains through the same loop.
+
+    Bugs it catches: only the first array of a state carried into the next
+    batch (C restarting from zeros), or its gradient path cut (the gate that
+    mixes C in never moving from zero).
+    """
     corpus_indices, char_to_idx, idx_to_char, vocab_size = time_machine
     base = d2l.make_get_params(vocab_size, 32, vocab_size, ctx)
+    gates, cells_in, cells_out = [], [], []
 
     def get_params():  # the RNN's parameters plus a gate that mixes in C
         params = base()
         gate = nd.zeros(32, ctx=ctx)
         gate.attach_grad()
+        gates.append(gate)
         return params + [gate]
 
     def init_state(batch_size, num_hiddens, ctx):
         return (nd.zeros((batch_size, num_hiddens), ctx=ctx),
-                nd.zeros((batch_size, num_hiddens), ctx=ctx))
+                nd.ones((batch_size, num_hiddens), ctx=ctx))
 
     def lstm_like(inputs, state, params):
         H, C = state
         outputs, (H,) = d2l.rnn(inputs, (H + params[5] * C,), params[:5])
-        return outputs, (H, 0.5 * C + 0.5 * H)
+        new_state = (H, 0.5 * C + 0.5 * H)
+        if len(inputs) > 1:  # training, not prediction
+            cells_in.append(C.asnumpy())
+            cells_out.append(new_state[1].asnumpy())
+        return outputs, new_state
 
     history = d2l.train_and_predict_rnn(
         lstm_like, get_params, init_state, 32, vocab_size, ctx, corpus_indices, idx_to_char,
         char_to_idx, False, 2, 35, 1e2, 1e-2, 32, 5, 5, PREFIXES)
-    assert history[1] < history[0]
+    assert len(history) == 2 and all(np.isfinite(history))
+    per_epoch = len(cells_in) // 2
+    for epoch in range(2):
+        first = epoch * per_epoch
+        assert (cells_in[first] == 1).all()  # each epoch starts from init_state
+        for i in range(first + 1, first + per_epoch):
+            np.testing.assert_array_equal(cells_in[i], cells_out[i - 1])
+    assert np.abs(gates[0].asnumpy()).max() > 0  # trained through C
 
 
 @pytest.mark.parametrize("name", ["num_epochs", "num_steps", "batch_size", "pred_period"])

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from clitools import TINY, chapter_lines, run, without_times
+from modeltools import initialize_with_biases
 from mxnet import nd
 from mxnet.gluon import rnn
 
@@ -98,6 +99,47 @@ def test_validation_perplexity_is_the_held_out_texts(time_machine, ctx, monkeypa
     # Reading in pieces carries the state across them: the same number.
     monkeypatch.setattr("d2l_rnn.training._EVAL_CHUNK", 7)
     assert evaluate_perplexity(model, ids, ctx) == pytest.approx(expected, rel=1e-4)
+
+
+def test_evaluate_perplexity_takes_the_text_as_a_string_or_as_ids(time_machine, ctx):
+    corpus_indices, char_to_idx, idx_to_char, vocab_size = time_machine
+    # Far from uniform: every character's loss differs, so each one counts.
+    model = initialize_with_biases(build_model("gru", 16, 1, vocab_size), 1.0, ctx)
+    text = "".join(idx_to_char[i] for i in corpus_indices[:200])
+    expected = _one_char_at_a_time(model, corpus_indices[:200], ctx)
+    for given in (list(corpus_indices[:200]), np.array(corpus_indices[:200], dtype=np.int32),
+                  nd.array(corpus_indices[:200])):
+        assert evaluate_perplexity(model, given, ctx) == pytest.approx(expected, rel=1e-4)
+    got = d2l_rnn.evaluate_perplexity(model, text, ctx, char_to_idx=char_to_idx)
+    assert got == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("given,error,message", [
+    ("the time", TypeError, "corpus_indices is a str: pass char_to_idx"),
+    (3.5, TypeError, "corpus_indices must be a str .* got float"),
+    (None, TypeError, "got NoneType"),
+    ({"t": 1}, TypeError, "got dict"),
+    (["t", "h"], TypeError, r"got list of <U1, shape \(2,\)"),
+    (np.zeros((2, 3), dtype=int), TypeError, r"shape \(2, 3\)"),
+    ([0.5, 1.0], ValueError, r"must be ids \(whole numbers\), got an array of float64"),
+    ([1, 2, 99], ValueError, "must be ids from 0 to vocab_size - 1 = 42, got values from 1 to 99"),
+    ([1, -1, 2], ValueError, "got values from -1 to 2"),
+    ([3], ValueError, "at least 2 characters"),
+])
+def test_evaluate_perplexity_says_what_it_got_when_it_is_neither(given, error, message,
+                                                                  time_machine, ctx):
+    model = build_model("gru", 8, 1, time_machine[3])
+    model.initialize(ctx=ctx)
+    with pytest.raises(error, match=message):
+        evaluate_perplexity(model, given, ctx)
+
+
+def test_evaluate_perplexity_names_characters_outside_the_vocabulary(time_machine, ctx):
+    _, char_to_idx, _, vocab_size = time_machine
+    model = build_model("gru", 8, 1, vocab_size)
+    model.initialize(ctx=ctx)
+    with pytest.raises(ValueError, match="not in the vocabulary: 'T', 'X'"):
+        evaluate_perplexity(model, "The time machine X", ctx, char_to_idx=char_to_idx)
 
 
 def test_validation_uses_the_characters_after_the_training_text(capsys):

@@ -88,14 +88,15 @@ def test_a_second_signal_during_the_save_ends_at_once_and_keeps_the_last_snapsho
     def interrupted_write(tmp, *args):
         if (tmp.path.parent / "epoch-000001-batch-000010").is_dir():  # the stop's own save
             os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(5)  # the handler raises before this ends
+            time.sleep(120)  # the handler raises before this ends
         return real(tmp, *args)
 
     monkeypatch.setattr(save, "_write_snapshot", interrupted_write)
     start = time.monotonic()
     result = run(capsys, *ARGS, "--epochs", "3", "--save-every-batches", "10", "--save",
                  tmp_path)
-    assert time.monotonic() - start < 5
+    # Far below the sleep, far above the run itself on a busy machine (under a second alone).
+    assert time.monotonic() - start < 60
     assert result.code == 130 and result.err.splitlines()[-1] == (
         "d2l-rnn: interrupted; checkpoints written so far are intact")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-000001-batch-000010"]

@@ -5,10 +5,15 @@ deep inside MXNet or, worse, as a loop that silently runs zero times. Each
 check raises :class:`BadValue`, a ``ValueError`` that also carries what was
 expected, so the command line words the same check as ``expected a
 positive integer, got 'x'`` without a second copy of the rule.
+
+:func:`check_prefix` and :func:`check_ids` turn a text into character ids,
+or say which characters the vocabulary lacks (and, for ``check_ids``, what
+was passed when it is neither a text nor ids: a ``TypeError``).
 """
 
 import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -79,29 +84,6 @@ def check_fraction(name, value, low_inclusive=True, high_inclusive=False):
     return float(value)
 
 
-def check_ids(name, ids, vocab_size=None):
-    """Return ``ids`` as a 1-D NumPy array if each is a whole number in ``[0, vocab_size)``.
-
-    Without ``vocab_size`` only ``>= 0`` is checked. A model does not check
-    its input ids (that would cost a host sync per batch): an id past the
-    vocabulary would silently become an all-zero one-hot row. So they are
-    checked on the host, where they enter.
-    """
-    array = np.asarray(ids).reshape(-1)
-    whole = array.dtype.kind in "iu" or (
-        array.dtype.kind == "f" and bool(np.isfinite(array).all())
-        and bool((array == np.floor(array)).all()))
-    if not whole:
-        raise ValueError("%s must be ids (whole numbers), got an array of %s"
-                         % (name, array.dtype))
-    if array.size and (array.min() < 0 or vocab_size is not None and array.max() >= vocab_size):
-        raise ValueError("%s must be ids from 0 to %s, got values from %s to %s"
-                         % (name, "vocab_size - 1 = %d" % (vocab_size - 1)
-                            if vocab_size is not None else "vocab_size - 1",
-                            array.min(), array.max()))
-    return array
-
-
 def check_prefixes(prefixes):
     """Return ``prefixes`` as a list if it is a sequence of strings (not a string itself)."""
     if isinstance(prefixes, str):
@@ -134,3 +116,58 @@ def check_prefix(prefix, char_to_idx):
             "prefix %r has characters that are not in the vocabulary: %s%s"
             % (prefix, ", ".join(repr(c) for c in unknown), hint))
     return [char_to_idx[c] for c in prefix]
+
+
+def _unknown_characters(name, text, char_to_idx):
+    unknown = sorted({c for c in text if c not in char_to_idx})
+    if unknown:
+        raise ValueError("%s has characters that are not in the vocabulary: %s"
+                         % (name, ", ".join(repr(c) for c in unknown[:10])
+                            + (", ..." if len(unknown) > 10 else "")))
+
+
+def check_ids(name, ids, vocab_size=None, char_to_idx=None):
+    """Return ``ids`` as a 1-D NumPy array of whole numbers in ``[0, vocab_size)``.
+
+    ``ids`` is the ids themselves (a sequence, a NumPy array, an MXNet
+    array) or a text (``str``) encoded with ``char_to_idx``. An integer
+    array comes back without a copy (a corpus of a million ids is checked
+    each epoch). Without ``vocab_size`` only ``>= 0`` is checked. A model
+    does not check its input ids (that would cost a host sync per batch): an
+    id past the vocabulary would silently become an all-zero one-hot row. So
+    they are checked on the host, where they enter.
+
+    Raises
+    ------
+    TypeError
+        For anything that is neither a text nor a 1-D sequence of numbers,
+        naming ``name`` and what it got (type, dtype, shape), and for a
+        ``str`` without ``char_to_idx`` (a text needs the vocabulary).
+    ValueError
+        For characters outside ``char_to_idx``, numbers that are not whole,
+        or ids outside the vocabulary.
+    """
+    if isinstance(ids, str):
+        if char_to_idx is None:
+            raise TypeError("%s is a str: pass char_to_idx (the vocabulary the model was "
+                            "trained with) to encode it, or pass the ids" % name)
+        _unknown_characters(name, ids, char_to_idx)
+        return np.array([char_to_idx[c] for c in ids], dtype=np.int64)
+    if hasattr(ids, "asnumpy"):  # an MXNet NDArray
+        ids = ids.asnumpy()
+    array = (np.asarray(ids) if isinstance(ids, (Sequence, np.ndarray))
+             and not isinstance(ids, (bytes, bytearray)) else None)
+    if array is None or array.dtype.kind not in "iuf" or array.ndim != 1:
+        what = type(ids).__name__ if array is None else "%s of %s, shape %s" % (
+            type(ids).__name__, array.dtype, array.shape)
+        raise TypeError("%s must be a str (with char_to_idx) or a sequence of integer "
+                        "character ids, got %s" % (name, what))
+    if array.dtype.kind == "f" and not (np.isfinite(array) & (array == np.floor(array))).all():
+        raise ValueError("%s must be ids (whole numbers), got an array of %s"
+                         % (name, array.dtype))
+    if array.size and (array.min() < 0 or vocab_size is not None and array.max() >= vocab_size):
+        raise ValueError("%s must be ids from 0 to %s, got values from %s to %s"
+                         % (name, "vocab_size - 1 = %d" % (vocab_size - 1)
+                            if vocab_size is not None else "vocab_size - 1",
+                            array.min(), array.max()))
+    return array

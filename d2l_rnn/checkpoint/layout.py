@@ -42,7 +42,7 @@ from pathlib import Path
 
 from .errors import CheckpointError, need
 from .fields import check_hparams, check_state, check_vocab
-from .names import checkpoint_root, snapshots
+from .names import LOCK, checkpoint_root, snapshots
 from .reading import check_entry, parse_json, read_file, read_or_fail
 
 __all__ = ["CheckpointError", "FORMAT", "WRITER", "PARAMS", "VOCAB", "HPARAMS", "STATE",
@@ -56,7 +56,6 @@ FORMAT, WRITER = 4, "d2l_rnn"
 PARAMS, VOCAB, HPARAMS, STATE = "model.params", "vocab.json", "hparams.json", "state.json"
 TRAINER, TRAINER_ARRAYS, MANIFEST = "trainer.json", "trainer.params", "manifest.json"
 POSITION = "position.params"
-LOCK = ".d2l_rnn-lock"
 REQUIRED = (PARAMS, VOCAB, HPARAMS, STATE)
 BEST = "best"  # the folder, inside a checkpoint folder, of the best snapshot
 _KNOWN = {FORMAT: REQUIRED + (TRAINER, TRAINER_ARRAYS, POSITION),

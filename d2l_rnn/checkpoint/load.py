@@ -8,10 +8,11 @@ finite numbers and run one step, or the checkpoint is refused.
 
 A save retires the previous snapshot once the new one is complete, so a
 reader that picked the newest snapshot just before can find it gone; it then
-reads the snapshot that replaced it (once: a folder that changes again
-that fast is reported). MXNet's random generator state cannot be read or
-set through its API, so it is not saved; here it only draws the initial
-parameters, which the checkpoint holds.
+reads the snapshot that replaced it (up to :data:`_READ_TRIES` snapshots in
+all: a reader slower than several saves, as on a busy machine, still gets
+one; a folder that changes on every read is reported). MXNet's random
+generator state cannot be read or set through its API, so it is not saved;
+here it only draws the initial parameters, which the checkpoint holds.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from .owner import tie_to_run
 from .trainer_state import read_trainer_state, restore_trainer_state
 
 __all__ = ["Checkpoint", "load_checkpoint"]
+
+_READ_TRIES = 5  # snapshots read in turn while saves retire each one as it is read
 
 
 @dataclasses.dataclass
@@ -202,10 +205,11 @@ def load_checkpoint(directory: StrPath, ctx: Context | str | None = None) -> Che
     """
     ctx = _context(ctx)
     snapshot = find_snapshot(directory)
-    try:
-        return _load_snapshot(snapshot, ctx)
-    except CheckpointError:
-        if snapshot == Path(directory) or snapshot.is_dir():
-            raise  # named directly, or still there: the error is real
-    # A save retired it while we read: read the one that replaced it.
-    return _load_snapshot(find_snapshot(directory), ctx)
+    for _ in range(_READ_TRIES - 1):
+        try:
+            return _load_snapshot(snapshot, ctx)
+        except CheckpointError:
+            if snapshot == Path(directory) or snapshot.is_dir():
+                raise  # named directly, or still there: the error is real
+        snapshot = find_snapshot(directory)  # a save retired it while we read: its successor
+    return _load_snapshot(snapshot, ctx)  # a folder that changes on every read: reported

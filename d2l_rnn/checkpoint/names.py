@@ -17,13 +17,16 @@ one included) is refused, never followed (:func:`snapshots`).
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
 from .reading import check_entry, read_file
 
 __all__ = ["snapshot_name", "snapshot_point", "snapshots", "is_snapshot_name",
-           "checkpoint_root"]
+           "checkpoint_root", "LOCK"]
+
+LOCK = ".d2l_rnn-lock"  # the lock a saving process holds in the folder (see .lock)
 
 _NAME = re.compile(r"epoch-(\d{6,})(?:-batch-(\d{6,}))?(?:\.(\d+))?\Z")
 _LEGACY = re.compile(r"snapshot-(\d{6,})\Z")
@@ -75,10 +78,14 @@ def snapshots(directory):
     ``key[:2]`` is ``(epochs done, batches done)``. Raises CheckpointError for
     an entry named like a snapshot that is not a folder (a link to one
     included): it is never followed. A save renames its new snapshot in
-    before it retires the old ones, so if every snapshot listed is gone by
-    the time it is looked at, a save came in between: the folder is listed
-    again (seen on Python 3.13, whose listing leaves a wider gap).
+    before it retires the old ones, so a listing made meanwhile can see no
+    snapshot although the folder never lacks one: every snapshot listed is
+    gone by the time it is looked at (seen on Python 3.13, whose listing
+    leaves a wider gap), or the listing missed both names (seen with the
+    suite in parallel) while the save held the folder's lock. Either way the
+    folder is listed again.
     """
+    lock = os.path.join(directory, LOCK)
     for _ in range(_LIST_TRIES):
         listed = [entry for entry in Path(directory).iterdir() if is_snapshot_name(entry.name)]
         found = []
@@ -88,7 +95,7 @@ def snapshots(directory):
             key = _key(entry)
             if key is not None:
                 found.append((key, entry))
-        if found or not listed:
+        if found or not (listed or os.path.lexists(lock)):
             break
     return sorted(found)
 

@@ -123,6 +123,9 @@ def read_trainer_state(snapshot, doc, arrays_data):
     path = snapshot / "trainer.json"
     _check_document(path, doc)
     arrays_path = snapshot / "trainer.params"
+    # Say which two files disagree: either one may be the one that changed.
+    need(arrays_data is not None or all(v is None for v in doc["states"].values()), path,
+         "it lists state arrays, but manifest.json lists no trainer.params")
     arrays = load_arrays(arrays_data, arrays_path) if arrays_data is not None else {}
     for name, array in arrays.items():
         if not np.isfinite(array.asnumpy()).all():

@@ -141,10 +141,9 @@ class _Commands:
         if isinstance(command, str) and command.startswith(("ssh ", "rsync ")):
             command = re.sub(r"(^|[\"'=])ssh ", lambda m: m.group(1) + self.ssh, command,
                              count=1)
-        proc = subprocess.Popen(command, start_new_session=True,
-                                preexec_fn=child_setup(None), **kwargs)
+        proc = subprocess.Popen(command, start_new_session=True,  # told to the watchdog
+                                preexec_fn=child_setup(None, self.watchdog), **kwargs)
         self.procs.append(proc)
-        self.watchdog.add(proc.pid)
         if proc.wait():
             raise subprocess.CalledProcessError(proc.returncode, command)
         return 0

@@ -36,6 +36,7 @@ from .processes import (
     end_group,
     exit_status,
     free_port,
+    interrupts_held,
 )
 
 __all__ = ["JobFailed", "LocalJob", "free_port", "main"]
@@ -106,10 +107,10 @@ class LocalJob:
         with open(path, "wb") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=self._environ(role),
-                                    start_new_session=True,
-                                    preexec_fn=child_setup(lifetime))
+                                    start_new_session=True,  # its group: it and
+                                    # whatever it starts, told to the watchdog before exec
+                                    preexec_fn=child_setup(lifetime, self._watchdog))
         self.processes.append((name, proc, path))
-        self._watchdog.add(proc.pid)  # its group: it and whatever it starts
 
     def start(self):
         """Start every process; return ``self``."""
@@ -118,12 +119,13 @@ class LocalJob:
         self._started = time.monotonic()
         node = [sys.executable, "-c", "import d2l_rnn"]
         try:
-            self._watchdog = Watchdog()
-            self._spawn("scheduler", "scheduler", node)
-            for i in range(self.num_servers):
-                self._spawn("server-%d" % i, "server", node)
-            for i in range(self.num_workers):
-                self._spawn("worker-%d" % i, "worker", self.command)
+            with interrupts_held():  # a Ctrl-C during a fork would be lost
+                self._watchdog = Watchdog()
+                self._spawn("scheduler", "scheduler", node)
+                for i in range(self.num_servers):
+                    self._spawn("server-%d" % i, "server", node)
+                for i in range(self.num_workers):
+                    self._spawn("worker-%d" % i, "worker", self.command)
         except BaseException:
             self.stop()
             raise

@@ -10,17 +10,21 @@ as soon as the launcher is gone, however it went (SIGKILL included: it
 learns it from the end of a pipe only the launcher held). A process that has
 exited is not reaped until its group has been killed (:func:`exit_status`),
 so a group's number cannot be reused by an unrelated process meanwhile.
+:func:`interrupts_held` keeps a Ctrl-C that comes while processes are being
+started for the moment they all are.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 
-__all__ = ["child_setup", "describe_exit", "Follower", "Watchdog", "exit_status", "end_group",
-           "JobFailed", "free_port", "MAX_PROCESSES", "MAX_TIMEOUT"]
+__all__ = ["child_setup", "interrupts_held", "describe_exit", "Follower", "Watchdog",
+           "exit_status", "end_group", "JobFailed", "free_port", "MAX_PROCESSES", "MAX_TIMEOUT"]
 
 # Bounds on what one machine is asked to run: processes, and seconds (the
 # lifetime alarm takes an unsigned int; a week is more than any job here).
@@ -47,21 +51,59 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
-def child_setup(lifetime):
+def child_setup(lifetime, watchdog=None):
     """Return a ``preexec_fn``: SIGKILL when the parent dies, SIGALRM after ``lifetime`` s.
 
-    ``lifetime=None`` sets no alarm.
+    ``lifetime=None`` sets no alarm. With a :class:`Watchdog`, the child
+    tells it its process group itself, before exec, so the group is known
+    before the command can start anything: told by the parent once ``Popen``
+    returned, a launcher killed in between left what the command had started
+    running (seen under load: ``tests/test_orphans.py``).
     """
     # Resolved in the parent: the child, forked from a threaded process, should
     # only make async-signal-safe calls before exec.
     prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+    fd = None if watchdog is None else watchdog.fd
 
     def setup():
         if prctl is not None:
             prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the launcher
         if lifetime is not None:
             signal.alarm(lifetime)  # kept across exec: a hard end in any case
+        if fd is not None:  # one line, below PIPE_BUF: written whole beside the parent's
+            try:
+                os.write(fd, b"add %d\n" % os.getpgrp())
+            except OSError:  # the watchdog is gone: the launcher's own stop still works
+                pass
     return setup
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold SIGINT inside the block and deliver it, as it would have been, on the way out.
+
+    A ``KeyboardInterrupt`` raised while ``subprocess`` forks can land in one of
+    the Python hooks that run around ``fork`` (``logging`` has some), which
+    only print it ("Exception ignored in ..."): the Ctrl-C would be lost and
+    the launcher would go on waiting for the job it was told to stop. Held
+    here, it is raised once the block is done, every process started in it
+    known and so stopped. Only the main thread can do this; elsewhere, or
+    with SIGINT ignored (which the children inherit), the block runs as it is.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) == signal.SIG_IGN):
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(signal.SIGINT, caught[0])
+        elif caught and previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
 
 
 def describe_exit(returncode, lifetime):
@@ -140,17 +182,19 @@ for group in groups:
 class Watchdog:
     """A process that kills the job's process groups once the launcher is gone.
 
-    The launcher tells it each group it starts (:meth:`add`) and each it
-    has ended itself (:meth:`forget`); when its pipe closes (the launcher
-    ended, even by SIGKILL) it kills the groups it still knows. It runs in
-    a session of its own, so a Ctrl-C or a closed terminal reaches the
-    launcher, not it.
+    Each group the launcher starts is told to it (:meth:`add`, or by the
+    child itself through :attr:`fd`: :func:`child_setup`), and each the
+    launcher has ended itself (:meth:`forget`); when its pipe closes (the
+    launcher ended, even by SIGKILL) it kills the groups it still knows. It
+    runs in a session of its own, so a Ctrl-C or a closed terminal reaches
+    the launcher, not it.
     """
 
     def __init__(self):
         self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHDOG],
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      start_new_session=True)
+        self.fd = self.proc.stdin.fileno()  # the write end, for children before their exec
 
     def _tell(self, verb, group):
         try:

@@ -8,7 +8,10 @@ samples the model's own distribution, smaller ``T`` sharpens it towards the
 greedy choice, larger ``T`` flattens it towards uniform). Top-k keeps only
 the ``k`` likeliest characters, top-p (nucleus sampling) the fewest whose
 probabilities add up to ``p``; the draw is from what is kept, renormalised.
-Each way of choosing is a ``choose`` function for :func:`generate_ids`.
+Each way of choosing is a ``choose`` function for :func:`generate_ids`
+(:mod:`.choosing`). The model is fed through a ``feed(ids) -> scores``:
+:func:`model_feed` runs it in NumPy on a CPU (:mod:`.host_step`, the same
+scores, tens of times faster) and calls it as it is elsewhere (:func:`gluon_feed`).
 """
 
 from __future__ import annotations
