@@ -6,7 +6,8 @@ Planted bugs these tests caught (each seen failing, then restored):
 - the "not saved" line missing without --save;
 - allow_abbrev left on for the subcommands (``--cel lstm`` was taken for ``--cell lstm``);
 - plain progress lines printed at every batch (no 30 s spacing), and one before 30 s;
-- the bar's run ETA computed from the epoch alone.
+- the bar's run ETA computed from the epoch alone;
+- "finished 1 epochs" (the count's noun not following it).
 """
 
 import argparse
@@ -37,6 +38,15 @@ def test_a_short_run_off_a_terminal_still_ends_with_a_summary(tmp_path, capsys):
     assert lines[3] == (" - the model was not saved: pass --save DIR to keep it (and --resume "
                         "DIR to go on from where it stopped)")
     assert len(lines) == 4
+
+
+def test_one_epoch_is_one_epoch(tmp_path, capsys):
+    data = tmp_path / "t.txt"
+    data.write_text(TEXT)
+    result = run(capsys, "train", *TINY, "--data", data, "--epochs", "1", "--batch-size", "8",
+                 "--num-steps", "10")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].startswith("summary: finished 1 epoch, time ")
 
 
 def test_the_summary_says_where_the_model_is(tmp_path, capsys):

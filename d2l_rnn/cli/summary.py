@@ -27,6 +27,10 @@ def _where(result):
     return "after epoch %d" % result.epoch
 
 
+def _epochs(count):
+    return "%d epoch%s" % (count, "" if count == 1 else "s")
+
+
 def _how(result, run, args):
     s, r = run.settings, result
     if r.reason == "nothing_to_train":
@@ -36,10 +40,10 @@ def _how(result, run, args):
         return ("nothing to train: the checkpoint stopped early at epoch %d, %d epochs after "
                 "its best; pass a larger --patience to go on" % (r.epoch, run.judge.since))
     if r.reason == "finished":
-        return "finished %d epochs" % r.epoch
+        return "finished %s" % _epochs(r.epoch)
     if r.reason == "early_stop":
-        return "stopped early %s: no better validation perplexity for %d epochs" % (
-            _where(r), run.judge.since)
+        return "stopped early %s: no better validation perplexity for %s" % (
+            _where(r), _epochs(run.judge.since))
     if r.reason == "time_up":
         return "stopped %s: --max-time %s is up" % (_where(r), args.max_time)
     by = " by %s" % _signal_name(r.signal) if r.signal is not None else ""
