@@ -36,5 +36,5 @@ def test_python_dash_m_with_the_old_name_runs_the_new_launcher():
 
 
 def test_an_unknown_old_submodule_is_not_found():
-    with pytest.raises(ModuleNotFoundError):
+    with pytest.raises(ModuleNotFoundError), pytest.warns(DeprecationWarning, match="renamed"):
         __import__("d2l_rnn.dist.no_such_module")
