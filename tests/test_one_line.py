@@ -259,5 +259,5 @@ def test_another_programs_python_dash_m_keeps_its_own_ctrl_c(tmp_path):
     (tool / "__main__.py").write_text(
         "import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
     proc = subprocess.run([sys.executable, "-m", "tool"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, preexec_fn=sigint_restored)
     assert proc.stdout.strip() == "True", proc.stderr
