@@ -107,6 +107,15 @@ CANDIDATES = {
                                         embed_size=64, lr_decay=2.0),
     "lstm320-rmsprop-e64-d2-decay2": _c("lstm", 320, 1, 35, 32, "rmsprop", dropout=0.2,
                                         embed_size=64, lr_decay=2.0),
+    # Round 7: the recipe's GRU(256) with smaller batches (more updates an epoch, noisier
+    # steps) or a wider embedding, for the Time Machine, where it stops early after a third
+    # of its time.
+    "gru256-rmsprop-e64-d2-decay2-b16": _c("gru", 256, 1, 35, 16, "rmsprop", dropout=0.2,
+                                           embed_size=64, lr_decay=2.0),
+    "gru256-rmsprop-e64-d3-decay2-b16": _c("gru", 256, 1, 35, 16, "rmsprop", dropout=0.3,
+                                           embed_size=64, lr_decay=2.0),
+    "gru256-rmsprop-e128-d2-decay2": _c("gru", 256, 1, 35, 32, "rmsprop", dropout=0.2,
+                                        embed_size=128, lr_decay=2.0),
 }
 
 

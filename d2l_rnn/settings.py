@@ -35,7 +35,7 @@ __all__ = ["TrainSettings", "Text", "SAMPLERS", "OWN_TEXT_DEFAULTS", "MAX_SEED",
 # that reached the lowest validation perplexity in a few minutes on a 2-core CPU,
 # on texts in several languages (benchmarks/recipe.py; the measurements: docs/cli.md).
 OWN_TEXT_DEFAULTS = {"num_chars": None, "val_frac": 0.05, "prefixes": (),
-                     "cell": "gru", "num_hiddens": 256, "embed_size": 64, "optimizer": "rmsprop",
+                     "cell": "gru", "num_hiddens": 256, "embed_size": 128, "optimizer": "rmsprop",
                      "dropout": 0.2, "lr_decay": 2.0, "patience": 5}
 # The recipe's defaults that need validation: dropped when a run holds nothing out.
 _NEED_VALIDATION = ("lr_decay", "patience")
