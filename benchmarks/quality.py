@@ -17,12 +17,11 @@ elsewhere.
 import argparse
 import importlib.util
 import math
-import os
 import sys
 from pathlib import Path
 
 from .budget_turns import child_command, child_env, run_in_turns
-from .report import machine_summary
+from .report import load_average, machine_summary
 
 __all__ = ["ROWS", "rows_for", "format_quality", "main"]
 
@@ -57,10 +56,6 @@ def format_quality(results):
     return "\n".join(lines)
 
 
-def _uptime():
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
     parser.add_argument("--data", action="append", metavar="FILE",
@@ -77,10 +72,10 @@ def main(argv=None):
         args.rows = [r for r in args.rows if r == "d2l-rnn --data"]
     for data in args.data or [str(_ROOT / "data" / "timemachine.txt")]:
         print("## %s, %g s each\n\n%s; before: %s" % (Path(data).name, args.budget,
-                                                      machine_summary(), _uptime()))
+                                                      machine_summary(), load_average()))
         sys.stdout.flush()
         results = run_in_turns(rows_for(data, args.budget, args.slice, args.rows))
-        print("after: %s\n" % _uptime())
+        print("after: %s\n" % load_average())
         print(format_quality(results) + "\n")
         recipe = results.get("d2l-rnn --data")
         if recipe is not None:

@@ -13,12 +13,11 @@ shows them all. The measurements behind the shipped recipe are in docs/cli.md.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from .budget_turns import child_command, child_env, run_in_turns
-from .report import machine_summary
+from .report import load_average, machine_summary
 
 __all__ = ["CANDIDATES", "format_recipes", "main"]
 
@@ -132,10 +131,6 @@ def format_recipes(results):
     return "\n".join(lines)
 
 
-def _load():
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.recipe", description=__doc__)
     parser.add_argument("--data", action="append", metavar="FILE",
@@ -155,13 +150,13 @@ def main(argv=None):
     names = args.candidates or list(CANDIDATES)
     for data in args.data or [str(_ROOT / "data" / "timemachine.txt")]:
         print("## %s, %g s each\n\n%s; before: %s" % (Path(data).name, args.budget,
-                                                      machine_summary(), _load()))
+                                                      machine_summary(), load_average()))
         sys.stdout.flush()
         rows = [(name, child_command("own_text_run", dict(
             data=str(data), budget=args.budget, slice=args.slice,
             settings=CANDIDATES[name])), child_env(2)) for name in names]
         results = run_in_turns(rows)
-        print("after: %s\n\n%s\n" % (_load(), format_recipes(results)))
+        print("after: %s\n\n%s\n" % (load_average(), format_recipes(results)))
         sys.stdout.flush()
     return 0
 

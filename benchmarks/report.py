@@ -122,3 +122,8 @@ def solo_check(interleaved, alone, tolerance=TOLERANCE):
                 "slow each other down; this row's ratios above are not reliable"
                 % (LABELS[name], together, 100 * (together / solo - 1), solo, 100 * tolerance))
     return warnings
+
+
+def load_average():
+    """``uptime``'s three load averages, as the benchmark tables' headers print them."""
+    return "load average %.2f %.2f %.2f" % os.getloadavg()

@@ -130,3 +130,13 @@ def sigint_restored():
     chosen to ignore it; so does the test's, with this.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def alive(pid):
+    """Whether process ``pid`` still runs (Linux's /proc): a killed child of a dead parent is
+    reaped by init, and until then it is a zombie, which counts as gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False

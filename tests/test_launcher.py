@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from clitools import sigint_restored
+from clitools import alive, sigint_restored
 
 from d2l_rnn.distributed import cluster as mxlaunch
 from d2l_rnn.distributed import job as worker
@@ -123,21 +123,14 @@ def test_children_die_with_the_launcher(tmp_path):
         parent.kill()
         parent.wait(timeout=30)
         end = time.monotonic() + 10
-        while time.monotonic() < end and _alive(child):
+        while time.monotonic() < end and alive(child):
             time.sleep(0.05)
-        assert not _alive(child)
+        assert not alive(child)
     finally:
         parent.kill()
         parent.wait(timeout=30)
 
 
-def _alive(pid):
-    # A killed child of a dead parent is reaped by init; until then it is a zombie.
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _one_line(capsys):

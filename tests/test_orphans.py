@@ -23,7 +23,7 @@ import textwrap
 import time
 
 import pytest
-from clitools import sigint_restored
+from clitools import alive, sigint_restored
 
 from d2l_rnn.distributed import local
 
@@ -31,19 +31,13 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="process groups and /proc are Linux's here")
 
 
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _gone(pid, timeout=10.0):
     end = time.monotonic() + timeout
-    while time.monotonic() < end and _alive(pid):
+    while time.monotonic() < end and alive(pid):
         time.sleep(0.05)
-    return not _alive(pid)
+    return not alive(pid)
 
 
 def _grandchild_command(pidfile, then):
